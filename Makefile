@@ -1,0 +1,62 @@
+# article-qa task runner. `make run` and `make test` work on a fresh machine:
+# they create .venv, install torch's CPU build first, then the project.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export QA_MODEL_CACHE_DIR ?= var/models
+export QA_INDEX_DIR ?= var/index
+
+.PHONY: help install model index run serve test test-fast lint format bench clean
+
+help:
+	@echo "make run      - install, prepare the model, index data/sample, serve on http://127.0.0.1:8000"
+	@echo "make test     - install, prepare the model, run every test"
+	@echo "make test-fast- unit tests only (fakes, no real model)"
+	@echo "make lint     - ruff (lint + format check) and mypy"
+	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+model: install
+	$(BIN)/python -m index.e5_model $(QA_MODEL_CACHE_DIR)
+
+index: model
+	$(BIN)/qa ingest data/sample
+
+run: index
+	$(BIN)/qa serve
+
+serve: install
+	$(BIN)/qa serve
+
+test: model
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: model
+	$(BIN)/python benchmarks/bench_service.py
+
+clean:
+	rm -rf var test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The edges: the HTTP API (FastAPI) and the ``qa`` command line."""

@@ -1,0 +1,159 @@
+"""The ``qa`` command line: ingest, clean, ask, documents, remove, serve.
+
+Each command reads `Settings` (``QA_*`` variables) once and passes plain
+values down.  Output is readable text by default and JSON with ``--json``.
+Errors print one clear line to stderr and exit with status 1 (2 for usage);
+an ingest where some files failed exits 1 after the rest landed.
+
+Leaves out: evaluation (``qa eval``, a separate issue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from index.errors import ArticleQAError
+from qa.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+        return int(args.run(args, settings) or 0)
+    except ArticleQAError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # invalid QA_* settings
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    p = sub.add_parser("ingest", help="add or update articles (.txt, .md, .html; files or folders)")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--rebuild", action="store_true", help="re-index from scratch")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_ingest)
+    p = sub.add_parser("clean", help="print an article's cleaned text and metadata")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_clean)
+    p = sub.add_parser("ask", help="answer a question from the indexed articles")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_ask)
+    p = sub.add_parser("documents", help="list the indexed articles")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_documents)
+    p = sub.add_parser("remove", help="remove articles by document id")
+    p.add_argument("doc_ids", nargs="+")
+    p.set_defaults(run=_remove)
+    p = sub.add_parser("serve", help="serve the HTTP API")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(run=_serve)
+    return parser
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from index.build import ingest
+    from qa.runtime import load_embedder
+
+    embedder = load_embedder(settings)
+    with tqdm(total=0, unit="chunk", desc="embedding", disable=args.json) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = ingest(settings.index_dir, args.paths, embedder, settings.chunk_params,
+                        rebuild=args.rebuild, progress=progress)
+    if args.json:
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    else:
+        rate = report.chunks_embedded / report.seconds if report.seconds else 0.0
+        print(f"added {len(report.added)}, replaced {len(report.replaced)}, "
+              f"unchanged {len(report.unchanged)}, failed {len(report.failed)}; "
+              f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s "
+              f"({rate:.1f} chunks/s); index version: {report.version or 'unchanged'}")
+        for path, reason in report.failed:
+            print(f"  failed: {reason}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _clean(args: argparse.Namespace, settings: Settings) -> int:
+    from index.clean import clean_document, to_dict
+    from index.sources import read_source
+
+    source = read_source(args.file)
+    doc = clean_document(source.text, fmt=source.fmt, source_name=args.file.name)
+    if args.json:
+        print(json.dumps(to_dict(doc), ensure_ascii=False, indent=2))
+        return 0
+    for key in ("title", "date", "outlet", "origin", "author"):
+        print(f"{key}: {getattr(doc, key) or '-'}")
+    print(f"removed: {doc.removed}\n")
+    print(doc.text)
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.runtime import build_service
+
+    answer = build_service(settings).ask(args.question, args.top_k)
+    if args.json:
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    for c in answer.citations:
+        where = " · ".join(x for x in (c.title, c.date, c.outlet) if x)
+        print(f"\n[{c.n}] {where}\n    {c.doc_id} chars {c.start}-{c.end}: {c.quote}")
+    print(f"\n({answer.language}, {answer.timings_ms['total']:.0f} ms)")
+    return 0
+
+
+def _documents(args: argparse.Namespace, settings: Settings) -> int:
+    from index.loader import open_index
+
+    index = open_index(settings.index_dir)
+    rows = [{**asdict(d), "chunks": index.chunk_counts.get(d.doc_id, 0)}
+            for d in index.documents.values()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['doc_id']}\t{row['date'] or '-'}\t{row['chunks']} chunks\t{row['title']}")
+    return 0
+
+
+def _remove(args: argparse.Namespace, settings: Settings) -> int:
+    from index.build import remove
+
+    report = remove(settings.index_dir, args.doc_ids)
+    print(f"removed {', '.join(report.removed)}; index version {report.version}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host or settings.host,
+                port=args.port or settings.port, log_level=settings.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

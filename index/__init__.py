@@ -1,0 +1,1 @@
+"""Build time: reading, cleaning, chunking, embedding and indexing articles."""

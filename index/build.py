@@ -1,0 +1,250 @@
+"""Ingest and removal: build a new index version from the current one plus changes.
+
+``ingest`` reads, cleans, chunks and embeds the given files and writes a new
+version (see ``index.versions``): the previous chunk store and vectors are
+carried over, a changed article's chunks are replaced, an unchanged article
+(same content hash) costs nothing, and when nothing changed no version is
+written at all.  A file that fails is reported and the rest of the batch
+still lands.  ``remove`` deletes documents the same way.
+
+Leaves out: query-time loading (``index.loader``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from index.clean import clean_document
+
+from index import manifest, versions
+from index.bm25 import BM25Index
+from index.chunk import chunk_text
+from index.embed import Embedder
+from index.errors import ArticleQAError, IndexMismatch, IngestError, NotFound
+from index.manifest import ChunkParams, Manifest
+from index.sources import Source, discover, read_source
+from index.store import ChunkRecord, ChunkStore, DocumentInfo
+from index.textnorm import keyword_terms
+from index.vectors import FaissIndex
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Report:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    version: str | None = None
+
+
+def ingest(
+    index_dir: Path,
+    paths: Iterable[Path],
+    embedder: Embedder,
+    params: ChunkParams,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> Report:
+    started, report = time.perf_counter(), Report()
+    files = discover(paths)
+    with versions.writer_lock(index_dir):
+        work = _open_work(index_dir, embedder, params, rebuild=rebuild)
+        try:
+            pending = _stage_documents(work, files, params, embedder, report)
+            _embed_pending(work, pending, embedder, report, progress)
+            if report.added or report.replaced or rebuild:
+                report.version = _publish(index_dir, work).name
+        finally:
+            work.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def remove(index_dir: Path, doc_ids: Sequence[str]) -> Report:
+    report = Report()
+    with versions.writer_lock(index_dir):
+        current = versions.current(index_dir)
+        if current is None:
+            raise NotFound(f"There is no index at {index_dir}.")
+        work = _Work.copy_of(current, manifest.read(current), index_dir)
+        try:
+            for doc_id in doc_ids:
+                if work.store.content_hash(doc_id) is None:
+                    raise NotFound(f"No document with id {doc_id!r} in the index.")
+                work.dense.remove(np.array(work.store.remove(doc_id), dtype=np.int64))
+                report.removed.append(doc_id)
+            report.version = _publish(index_dir, work).name
+        finally:
+            work.close()
+    return report
+
+
+@dataclass
+class _Work:
+    """A version under construction in a staging directory."""
+
+    directory: Path
+    store: ChunkStore
+    dense: FaissIndex
+    manifest: Manifest
+
+    @classmethod
+    def copy_of(cls, current: Path, meta: Manifest, index_dir: Path) -> _Work:
+        directory = versions.staging(index_dir)
+        shutil.copyfile(current / ChunkStore.FILENAME, directory / ChunkStore.FILENAME)
+        return cls(
+            directory, ChunkStore(directory / ChunkStore.FILENAME), FaissIndex.load(current), meta
+        )
+
+    @classmethod
+    def empty(cls, index_dir: Path, meta: Manifest) -> _Work:
+        directory = versions.staging(index_dir)
+        return cls(
+            directory,
+            ChunkStore(directory / ChunkStore.FILENAME),
+            FaissIndex.create(meta.dimension),
+            meta,
+        )
+
+    def close(self) -> None:
+        self.store.close()
+        if self.directory.exists():
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _open_work(index_dir: Path, embedder: Embedder, params: ChunkParams, *, rebuild: bool) -> _Work:
+    fresh = Manifest(embedder.model_id, embedder.checksum, embedder.dimension, params)
+    current = versions.current(index_dir)
+    if current is None or rebuild:
+        return _Work.empty(index_dir, fresh)
+    meta = manifest.read(current)
+    meta.check_model(embedder.model_id, embedder.checksum)
+    if meta.chunking != params:
+        raise IndexMismatch(
+            f"The index at {index_dir} was chunked with {meta.chunking}, not {params}; "
+            "re-run with --rebuild to re-index every document with the new settings."
+        )
+    return _Work.copy_of(current, meta, index_dir)
+
+
+@dataclass
+class _Pending:
+    doc: DocumentInfo
+    text: str
+    chunks: list[ChunkRecord]
+    embed_texts: list[str]
+
+
+def _stage_documents(
+    work: _Work, files: list[Path], params: ChunkParams, embedder: Embedder, report: Report
+) -> list[_Pending]:
+    pending: list[_Pending] = []
+    seen: set[str] = set()
+    next_id = work.store.next_chunk_id()
+    for path in files:
+        try:
+            source = read_source(path)
+            if source.doc_id in seen:
+                raise IngestError(f"{path}: another file in this batch has id {source.doc_id!r}")
+            seen.add(source.doc_id)
+            known_hash = work.store.content_hash(source.doc_id)
+            if known_hash == source.content_hash:
+                report.unchanged.append(source.doc_id)
+                continue
+            item = _prepare(source, params, embedder, next_id)
+        except ArticleQAError as exc:
+            report.failed.append((str(path), exc.message))
+            continue
+        except (OSError, ValueError) as exc:
+            report.failed.append((str(path), f"{path}: {exc}"))
+            continue
+        next_id += len(item.chunks)
+        if known_hash is not None:
+            work.dense.remove(np.array(work.store.remove(source.doc_id), dtype=np.int64))
+            report.replaced.append(source.doc_id)
+        else:
+            report.added.append(source.doc_id)
+        work.store.put(item.doc, item.text, item.chunks)
+        pending.append(item)
+    return pending
+
+
+def _prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: int) -> _Pending:
+    cleaned = clean_document(source.text, fmt=source.fmt, source_name=source.path.name)
+    if not cleaned.text.strip():
+        raise IngestError(f"{source.path}: no article text left after cleaning")
+    title = cleaned.title or source.doc_id
+    doc = DocumentInfo(
+        source.doc_id,
+        title,
+        cleaned.date,
+        cleaned.outlet,
+        cleaned.origin,
+        cleaned.author,
+        source.path.name,
+        source.content_hash,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+    def fits(text: str) -> bool:
+        return embedder.count_tokens(f"{title}\n{text}") <= embedder.max_tokens
+
+    pieces = chunk_text(cleaned.text, params.max_tokens, params.overlap_tokens, fits)
+    chunks = [
+        ChunkRecord(
+            first_id + i,
+            doc.doc_id,
+            c.number,
+            c.start,
+            c.end,
+            c.text,
+            tuple(keyword_terms(f"{title}\n{c.text}")),
+        )
+        for i, c in enumerate(pieces)
+    ]
+    return _Pending(doc, cleaned.text, chunks, [f"{title}\n{c.text}" for c in chunks])
+
+
+def _embed_pending(
+    work: _Work,
+    pending: list[_Pending],
+    embedder: Embedder,
+    report: Report,
+    progress: Progress | None,
+    batch: int = 64,
+) -> None:
+    items = [(c.id, t) for p in pending for c, t in zip(p.chunks, p.embed_texts, strict=True)]
+    for i in range(0, len(items), batch):
+        part = items[i : i + batch]
+        vectors = embedder.embed_documents([t for _, t in part])
+        work.dense.add(np.array([cid for cid, _ in part], dtype=np.int64), vectors)
+        report.chunks_embedded += len(part)
+        if progress:
+            progress(report.chunks_embedded, len(items))
+
+
+def _publish(index_dir: Path, work: _Work) -> Path:
+    work.store.commit()
+    records = list(work.store.chunks())
+    bm25 = BM25Index.build([c.id for c in records], [c.terms for c in records])
+    files = [work.directory / ChunkStore.FILENAME, work.dense.save(work.directory)]
+    files += bm25.save(work.directory)
+    work.manifest.documents = len(work.store.documents())
+    work.manifest.chunks = len(records)
+    work.manifest.built_at = datetime.now(UTC).isoformat(timespec="seconds")
+    work.store.close()
+    manifest.write(work.directory, work.manifest, files)
+    published = versions.publish(index_dir, work.directory)
+    return published

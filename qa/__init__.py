@@ -1,0 +1,1 @@
+"""Query time: question analysis, hybrid retrieval, answering with citations."""

@@ -1,0 +1,50 @@
+"""Question analysis: language, and the keyword groups used for matching.
+
+A Chinese question's keywords are its own segmented, script-folded terms, one
+group each.  An English question's keywords are dictionary translations
+(``qa.crosslingual``), a group of alternatives per English word or phrase.
+Keyword *search* (BM25) only uses a question's own words: for English
+questions over Chinese text it is routed off (measured: fusing raw-English
+BM25 cut hit@5 from 0.61 to 0.22), while the translated groups still serve to
+pick answer sentences and to judge whether a passage is relevant.
+
+Leaves out: rewriting follow-up questions (needs the conversation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index.textnorm import keyword_terms
+from qa.crosslingual import Dictionary
+from qa.language import Language, detect
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    language: Language
+    groups: tuple[dict[str, float], ...]
+    translated: bool
+
+    @property
+    def keyword_search(self) -> bool:
+        """Whether BM25 over the question's words takes part in retrieval."""
+        return not self.translated and bool(self.groups)
+
+    def flat_terms(self) -> dict[str, float]:
+        """Every term with its highest weight, for a weighted BM25 query."""
+        terms: dict[str, float] = {}
+        for group in self.groups:
+            for term, weight in group.items():
+                terms[term] = max(terms.get(term, 0.0), weight)
+        return terms
+
+
+def analyse(question: str, dictionary: Dictionary | None) -> Query:
+    language = detect(question)
+    if language == "en" and dictionary is not None:
+        groups = tuple(dictionary.translate(question))
+        return Query(question, language, groups, translated=True)
+    terms = list(dict.fromkeys(keyword_terms(question)))
+    return Query(question, language, tuple({t: 1.0} for t in terms), translated=False)
