@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
+from typing import Any
 
 from fastapi import FastAPI, Request
 
@@ -32,7 +33,9 @@ from qa.service import QAService
 from qa.settings import Settings
 
 log = logging.getLogger("article_qa.api")
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 422, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 404, 422, 503)
+}
 
 
 def create_app(settings: Settings | None = None, *, service: QAService | None = None) -> FastAPI:
@@ -76,10 +79,10 @@ def _routes(app: FastAPI) -> None:
         answer = _service(request).ask(body.question, body.top_k)
         return AskResponse(
             answer=answer.text,
-            citations=[asdict(c) for c in answer.citations],  # type: ignore[misc]
+            citations=[asdict(c) for c in answer.citations],
             language=answer.language,
             declined=answer.declined,
-            timings_ms=answer.timings_ms,  # type: ignore[arg-type]
+            timings_ms=answer.timings_ms,
         )
 
     @app.get("/v1/documents", response_model=DocumentList)
@@ -88,8 +91,13 @@ def _routes(app: FastAPI) -> None:
         return DocumentList(
             documents=[
                 DocumentSummary(
-                    id=d.doc_id, title=d.title, date=d.date, outlet=d.outlet, origin=d.origin,
-                    author=d.author, chunks=index.chunk_counts.get(d.doc_id, 0),
+                    id=d.doc_id,
+                    title=d.title,
+                    date=d.date,
+                    outlet=d.outlet,
+                    origin=d.origin,
+                    author=d.author,
+                    chunks=index.chunk_counts.get(d.doc_id, 0),
                 )
                 for d in index.documents.values()
             ]
@@ -99,8 +107,14 @@ def _routes(app: FastAPI) -> None:
     def document(doc_id: str, request: Request) -> DocumentOut:
         info, text = _service(request).index.document_text(doc_id)
         return DocumentOut(
-            id=info.doc_id, title=info.title, date=info.date, outlet=info.outlet,
-            origin=info.origin, author=info.author, source=info.source, text=text,
+            id=info.doc_id,
+            title=info.title,
+            date=info.date,
+            outlet=info.outlet,
+            origin=info.origin,
+            author=info.author,
+            source=info.source,
+            text=text,
         )
 
     @app.get("/healthz")

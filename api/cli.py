@@ -77,17 +77,25 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = ingest(settings.index_dir, args.paths, embedder, settings.chunk_params,
-                        rebuild=args.rebuild, progress=progress)
+        report = ingest(
+            settings.index_dir,
+            args.paths,
+            embedder,
+            settings.chunk_params,
+            rebuild=args.rebuild,
+            progress=progress,
+        )
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
     else:
         rate = report.chunks_embedded / report.seconds if report.seconds else 0.0
-        print(f"added {len(report.added)}, replaced {len(report.replaced)}, "
-              f"unchanged {len(report.unchanged)}, failed {len(report.failed)}; "
-              f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s "
-              f"({rate:.1f} chunks/s); index version: {report.version or 'unchanged'}")
-        for path, reason in report.failed:
+        print(
+            f"added {len(report.added)}, replaced {len(report.replaced)}, "
+            f"unchanged {len(report.unchanged)}, failed {len(report.failed)}; "
+            f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s "
+            f"({rate:.1f} chunks/s); index version: {report.version or 'unchanged'}"
+        )
+        for _path, reason in report.failed:
             print(f"  failed: {reason}", file=sys.stderr)
     return 1 if report.failed else 0
 
@@ -127,8 +135,10 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
     from index.loader import open_index
 
     index = open_index(settings.index_dir)
-    rows = [{**asdict(d), "chunks": index.chunk_counts.get(d.doc_id, 0)}
-            for d in index.documents.values()]
+    rows = [
+        {**asdict(d), "chunks": index.chunk_counts.get(d.doc_id, 0)}
+        for d in index.documents.values()
+    ]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -150,8 +160,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host or settings.host,
-                port=args.port or settings.port, log_level=settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level,
+    )
     return 0
 
 

@@ -39,11 +39,18 @@ def percentile(values: list[float], q: float) -> float:
 
 def build_index(settings: Settings) -> None:
     embedder = load_embedder(settings)
-    report = ingest(settings.index_dir, [ROOT / "data" / "sample"], embedder,
-                    settings.chunk_params, rebuild=True)
+    report = ingest(
+        settings.index_dir,
+        [ROOT / "data" / "sample"],
+        embedder,
+        settings.chunk_params,
+        rebuild=True,
+    )
     rate = report.chunks_embedded / report.seconds
-    print(f"ingest: {len(report.added)} articles, {report.chunks_embedded} chunks "
-          f"in {report.seconds:.2f} s = {rate:.1f} chunks/s (clean + chunk + embed + index)")
+    print(
+        f"ingest: {len(report.added)} articles, {report.chunks_embedded} chunks "
+        f"in {report.seconds:.2f} s = {rate:.1f} chunks/s (clean + chunk + embed + index)"
+    )
 
 
 def free_port() -> int:
@@ -55,7 +62,10 @@ def free_port() -> int:
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -94,13 +104,19 @@ def run(port: int, rounds: int) -> None:
                 latencies.append(elapsed)
                 server_total.append(body["timings_ms"]["total"])
                 declined += body["declined"]
-    print(f"/v1/ask over HTTP: {len(latencies)} requests ({len(questions)} distinct questions, "
-          f"en / zh-Hans / zh-Hant), {declined} declined")
-    print(f"  client latency ms: p50 {percentile(latencies, 50):.1f}  "
-          f"p95 {percentile(latencies, 95):.1f}  max {max(latencies):.1f}  "
-          f"mean {statistics.mean(latencies):.1f}")
-    print(f"  server total ms:   p50 {percentile(server_total, 50):.1f}  "
-          f"p95 {percentile(server_total, 95):.1f}")
+    print(
+        f"/v1/ask over HTTP: {len(latencies)} requests ({len(questions)} distinct questions, "
+        f"en / zh-Hans / zh-Hant), {declined} declined"
+    )
+    print(
+        f"  client latency ms: p50 {percentile(latencies, 50):.1f}  "
+        f"p95 {percentile(latencies, 95):.1f}  max {max(latencies):.1f}  "
+        f"mean {statistics.mean(latencies):.1f}"
+    )
+    print(
+        f"  server total ms:   p50 {percentile(server_total, 50):.1f}  "
+        f"p95 {percentile(server_total, 95):.1f}"
+    )
 
 
 def main() -> None:

@@ -46,7 +46,7 @@ ZH_HANS = [
 EN = [
     "What does the Lanzhou decision require?",
     "What did the eighth plenary session of the Lanzhou municipal committee adopt?",
-    "What are the cell project, the lead goose project, the vanguard project and the foundation project?",
+    "What are the cell, lead goose, vanguard and foundation projects?",
     "How should grassroots Party organizations make all-round progress?",
     "How is responsibility for grassroots Party building assigned?",
     "How are good cadres selected?",

@@ -13,7 +13,6 @@ Leaves out: segmentation and script folding (``index.textnorm``).
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -65,9 +64,6 @@ class BM25Index:
         """Inverse document frequency of ``term`` (0 when the index never saw it)."""
         col = self.vocab.get(term)
         return float(self._idf[col]) if col is not None else 0.0
-
-    def max_idf(self) -> float:
-        return math.log(1.0 + (len(self) + 0.5) / 1.5)
 
     def scores(self, terms: Mapping[str, float]) -> np.ndarray:
         """BM25 score of every chunk, in row order, for weighted query terms."""

@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from index.clean import clean_document
 
 from index import manifest, versions
 from index.bm25 import BM25Index
 from index.chunk import chunk_text
+from index.clean import clean_document
 from index.embed import Embedder
 from index.errors import ArticleQAError, IndexMismatch, IngestError, NotFound
 from index.manifest import ChunkParams, Manifest

@@ -46,6 +46,7 @@ class SentenceTransformerEmbedder:
         threads: int | None = None,
     ) -> None:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -55,7 +56,9 @@ class SentenceTransformerEmbedder:
         self.model_id = model_id
         self.checksum = checksum
         self.batch_size = batch_size
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None)
+        dimension = dimension or self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension() or 0)
         self.max_tokens = int(self._model.max_seq_length or 512)
         prompts = self._model.prompts or {}
         self._query_prompt = "query" if "query" in prompts else None
@@ -84,5 +87,5 @@ class SentenceTransformerEmbedder:
 
     def count_tokens(self, text: str) -> int:
         """Model tokens for ``text`` as a passage, prompt and special tokens included."""
-        prompt = self._model.prompts.get(self._passage_prompt or "", "")
+        prompt = self._model.prompts.get(self._passage_prompt or "", "") or ""
         return len(self._model.tokenizer(prompt + text, truncation=False)["input_ids"])

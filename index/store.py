@@ -100,6 +100,9 @@ class ChunkStore:
         ).fetchone()
         return (DocumentInfo(*row[:-1]), row[-1]) if row else None
 
+    def texts(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT doc_id, text FROM documents"))
+
     def content_hash(self, doc_id: str) -> str | None:
         row = self._db.execute(
             "SELECT content_hash FROM documents WHERE doc_id = ?", (doc_id,)
@@ -111,7 +114,10 @@ class ChunkStore:
             'SELECT id, doc_id, number, start, "end", text, terms FROM chunks ORDER BY id'
         )
         for row in rows:
-            yield ChunkRecord(*row[:6], terms=tuple(row[6].split(" ")) if row[6] else ())
+            chunk_id, doc_id, number, start, end, text, terms = row
+            yield ChunkRecord(
+                chunk_id, doc_id, number, start, end, text, tuple(terms.split(" ")) if terms else ()
+            )
 
     def chunk_counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT doc_id, COUNT(*) FROM chunks GROUP BY doc_id")

@@ -14,6 +14,7 @@ translation of terms (``qa.crosslingual``).
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
 
@@ -36,6 +37,7 @@ EN_STOPWORDS = frozenset(
     "article articles text mention mentioned".split()
 )
 
+MAX_GENERAL_IDF = 14.0  # about a word seen 50 times in jieba's 60M-token counts
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _TERM = re.compile(r"[\w\u4e00-\u9fff\u3400-\u4dbf]", re.UNICODE)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -96,6 +98,14 @@ def keyword_terms(text: str, *, script: bool = True) -> list[str]:
     with _segmenter_lock:
         words = _segmenter().lcut_for_search(folded)
     return [w for w in (w.strip() for w in words) if _is_term(w)]
+
+
+def general_idf(term: str) -> float:
+    """How informative ``term`` is in general Chinese: ``log(N / (freq + 1))`` over jieba's
+    dictionary counts, capped so that words the dictionary lacks count as rare, not unique."""
+    segmenter = _segmenter()
+    freq = segmenter.FREQ.get(term, 0) or 0
+    return min(math.log(segmenter.total / (freq + 1)), MAX_GENERAL_IDF)
 
 
 def _is_term(word: str) -> bool:

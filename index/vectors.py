@@ -56,7 +56,8 @@ class FaissIndex:
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids):
-            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
+            # faiss wraps an id array in an IDSelectorBatch; its stubs only list the selector.
+            self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         if len(self) == 0 or k <= 0:

@@ -26,6 +26,6 @@ def message(name: str, language: str) -> str:
     return texts.get(language, texts["en"])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def template(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")

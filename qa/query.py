@@ -3,10 +3,10 @@
 A Chinese question's keywords are its own segmented, script-folded terms, one
 group each.  An English question's keywords are dictionary translations
 (``qa.crosslingual``), a group of alternatives per English word or phrase.
-Keyword *search* (BM25) only uses a question's own words: for English
-questions over Chinese text it is routed off (measured: fusing raw-English
-BM25 cut hit@5 from 0.61 to 0.22), while the translated groups still serve to
-pick answer sentences and to judge whether a passage is relevant.
+Raw English words never go to keyword search over Chinese text (measured:
+fusing raw-English BM25 cut hit@5 from 0.61 to 0.22); the translated groups
+do, at a reduced fusion weight, and they also pick answer sentences and judge
+whether a passage is relevant.
 
 Leaves out: rewriting follow-up questions (needs the conversation).
 """
@@ -26,11 +26,6 @@ class Query:
     language: Language
     groups: tuple[dict[str, float], ...]
     translated: bool
-
-    @property
-    def keyword_search(self) -> bool:
-        """Whether BM25 over the question's words takes part in retrieval."""
-        return not self.translated and bool(self.groups)
 
     def flat_terms(self) -> dict[str, float]:
         """Every term with its highest weight, for a weighted BM25 query."""

@@ -36,7 +36,9 @@ def retrieval_config(settings: Settings) -> RetrievalConfig:
         top_k=settings.top_k,
         candidates=settings.candidates,
         rrf_k=settings.rrf_k,
+        translated_keyword_weight=settings.translated_keyword_weight,
         min_dense_score=settings.min_dense_score,
+        min_dense_score_crosslingual=settings.min_dense_score_crosslingual,
         min_keyword_coverage=settings.min_keyword_coverage,
     )
 

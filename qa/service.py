@@ -47,7 +47,7 @@ class QAService:
         vector = self.embedder.embed_query(question)
         hits = retrieve(self.index, vector, query, self.config, top_k or self.config.top_k)
         retrieved = time.perf_counter()
-        if not is_relevant(hits, self.config):
+        if not is_relevant(hits, query, self.config):
             text, citations, declined = message("declined", query.language), [], True
         else:
             draft = self.generator.generate(query, hits)

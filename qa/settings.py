@@ -43,19 +43,33 @@ class Settings(BaseSettings):
         50, ge=5, le=1000, description="Candidates each retriever contributes to fusion."
     )
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant k.")
+    translated_keyword_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=2.0,
+        description="Fusion weight of keyword search over an English question's "
+        "dictionary translation (Chinese questions' keywords weigh 1).",
+    )
     min_dense_score: float = Field(
-        0.80,
+        0.88,
         ge=-1.0,
         le=1.0,
-        description="Decline unless the best passage's cosine reaches this "
-        "(or its keyword coverage reaches QA_MIN_KEYWORD_COVERAGE).",
+        description="Decline a Chinese question unless the best passage's cosine reaches "
+        "this (or its keyword coverage reaches QA_MIN_KEYWORD_COVERAGE).",
+    )
+    min_dense_score_crosslingual: float = Field(
+        0.78,
+        ge=-1.0,
+        le=1.0,
+        description="The same threshold for English questions over Chinese articles, "
+        "whose cosines run lower.",
     )
     min_keyword_coverage: float = Field(
         0.5,
         ge=0.0,
         le=1.0,
-        description="Share of the question's keyword weight a passage must contain "
-        "to count as relevant on keywords alone.",
+        description="Share of the question's keyword weight (general-language idf) a "
+        "passage must contain to count as relevant on keywords alone.",
     )
     max_question_chars: int = Field(
         2000, ge=10, le=100_000, description="Longest question accepted, in characters."

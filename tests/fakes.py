@@ -39,7 +39,11 @@ class FakeEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1
-        return np.vstack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        return (
+            np.vstack([self._vector(t) for t in texts])
+            if texts
+            else np.zeros((0, self.dimension), np.float32)
+        )
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
@@ -59,9 +63,18 @@ class EchoGenerator:
         hit = hits[0]
         c = hit.chunk
         citation = Citation(
-            n=1, doc_id=c.doc_id, chunk_id=c.chunk_id, title=hit.document.title,
-            date=hit.document.date, outlet=hit.document.outlet, passage=c.text,
-            passage_start=c.start, passage_end=c.end, start=c.start, end=c.end,
-            quote=c.text, score=hit.score,
+            n=1,
+            doc_id=c.doc_id,
+            chunk_id=c.chunk_id,
+            title=hit.document.title,
+            date=hit.document.date,
+            outlet=hit.document.outlet,
+            passage=c.text,
+            passage_start=c.start,
+            passage_end=c.end,
+            start=c.start,
+            end=c.end,
+            quote=c.text,
+            score=hit.score,
         )
         return Draft(f"{c.text}[1]", [citation])

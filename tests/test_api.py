@@ -84,7 +84,9 @@ def test_bad_questions_get_clear_4xx(client, payload, status, code):
 
 
 def test_malformed_json_is_400(client):
-    r = client.post("/v1/ask", content=b'{"question": "x"', headers={"content-type": "application/json"})
+    r = client.post(
+        "/v1/ask", content=b'{"question": "x"', headers={"content-type": "application/json"}
+    )
     assert_error(r, 400, "malformed_json")
 
 

@@ -21,7 +21,12 @@ def _rank_bm25_reference(docs, query, k1=1.2, b=0.75):
 
 
 def test_scores_match_textbook_bm25(tmp_path):
-    docs = [["兰州", "决定", "要求"], ["基层", "党组织", "基层"], ["兰州", "兰州", "发展", "基层"], []]
+    docs = [
+        ["兰州", "决定", "要求"],
+        ["基层", "党组织", "基层"],
+        ["兰州", "兰州", "发展", "基层"],
+        [],
+    ]
     index = BM25Index.build([10, 11, 12, 13], docs)
     got = index.scores({"兰州": 1.0, "基层": 1.0})
     np.testing.assert_allclose(got, _rank_bm25_reference(docs, ["兰州", "基层"]), rtol=1e-5)

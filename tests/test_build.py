@@ -83,7 +83,9 @@ def test_remove_and_missing_ids(tmp_path):
     assert report.removed == ["a"]
     index = open_index(idx)
     assert set(index.documents) == {"b"}
-    assert {c.doc_id for c in index.chunks.values()} == {"b"} and len(index.dense) == len(index.chunks)
+    assert {c.doc_id for c in index.chunks.values()} == {"b"} and len(index.dense) == len(
+        index.chunks
+    )
     with pytest.raises(NotFound):
         remove(idx, ["nope"])
 

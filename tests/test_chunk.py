@@ -1,3 +1,5 @@
+import itertools
+
 from index.chunk import chunk_text, count_tokens, sentence_spans
 
 TEXT = (
@@ -24,7 +26,7 @@ def test_chunks_respect_budget_and_offsets():
         assert chunk.tokens <= 64
         assert chunk.text.endswith("。")  # never cut mid-sentence
     # Overlap: each chunk starts before the previous one ends.
-    assert all(b.start < a.end for a, b in zip(chunks, chunks[1:]))
+    assert all(b.start < a.end for a, b in itertools.pairwise(chunks))
     assert chunks[-1].end == len(text)
 
 

@@ -16,8 +16,22 @@ pytestmark = pytest.mark.e2e
 
 FOUR_PROJECTS = ("细胞工程", "头雁工程", "先锋工程", "强基工程")
 LANZHOU = "004_7c2c5349670b6628"
-FURNITURE = ("房源", "户型", "☎", "总价", "分享到", "首页 >", "评论", "版权所有", "备案", "手機版",
-             "上传人", "免责声明", "无棣县", "dbsqp")
+FURNITURE = (
+    "房源",
+    "户型",
+    "☎",
+    "总价",
+    "分享到",
+    "首页 >",
+    "评论",
+    "版权所有",
+    "备案",
+    "手機版",
+    "上传人",
+    "免责声明",
+    "无棣县",
+    "dbsqp",
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +55,16 @@ def real_service(real_settings, dictionary):
 
 @pytest.mark.parametrize(
     "question",
-    ["What does the Lanzhou decision require?", "兰州市委的决定要求什么?", "蘭州市委的決定要求什麼?"],
+    [
+        "What does the Lanzhou decision require?",
+        "兰州市委的决定要求什么?",
+        "蘭州市委的決定要求什麼?",
+    ],
 )
 def test_lanzhou_question_is_answered_from_004_naming_the_projects(real_service, question):
     answer = real_service.ask(question)
-    print(f"\n{question}\n{answer.text}\n{[(c.n, c.doc_id, c.start, c.end) for c in answer.citations]}")
+    spans = [(c.n, c.doc_id, c.start, c.end) for c in answer.citations]
+    print(f"\n{question}\n{answer.text}\n{spans}")
     assert not answer.declined
     assert answer.citations and answer.citations[0].doc_id == LANZHOU
     folded = fold(answer.text)
@@ -65,10 +84,13 @@ def test_unrelated_questions_are_declined(real_service, question):
     answer = real_service.ask(question)
     print(f"\n{question} -> {answer.text}")
     assert answer.declined and not answer.citations
-    assert answer.text == {
-        "en": "The articles do not contain an answer to this question.",
-        "zh-Hans": "这些文章中没有这个问题的答案。",
-    }[answer.language]
+    assert (
+        answer.text
+        == {
+            "en": "The articles do not contain an answer to this question.",
+            "zh-Hans": "这些文章中没有这个问题的答案。",
+        }[answer.language]
+    )
 
 
 def test_no_answer_cites_advertisements_or_navigation(real_service):

@@ -35,7 +35,12 @@ def test_environment_variables_are_read(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("QA_TOP_K", "0"), ("QA_CHUNK_TOKENS", "9999"), ("QA_PORT", "http"), ("QA_CHUNK_OVERLAP", "200")],
+    [
+        ("QA_TOP_K", "0"),
+        ("QA_CHUNK_TOKENS", "9999"),
+        ("QA_PORT", "http"),
+        ("QA_CHUNK_OVERLAP", "200"),
+    ],
 )
 def test_invalid_values_are_refused(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
