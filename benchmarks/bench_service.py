@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.questions import mixed  # noqa: E402
 from index.build import ingest  # noqa: E402
-from qa.runtime import load_embedder  # noqa: E402
+from qa.runtime import load_aux_embedder, load_embedder  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 
@@ -38,13 +38,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def build_index(settings: Settings) -> None:
-    embedder = load_embedder(settings)
+    embedder, aux = load_embedder(settings), load_aux_embedder(settings)
     report = ingest(
         settings.index_dir,
         [ROOT / "data" / "sample"],
         embedder,
         settings.chunk_params,
         rebuild=True,
+        aux=aux,
     )
     rate = report.chunks_embedded / report.seconds
     print(

@@ -12,6 +12,7 @@ Leaves out: query-time loading (``index.loader``).
 
 from __future__ import annotations
 
+import functools
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -28,7 +29,7 @@ from index.clean import clean_document
 from index.embed import Embedder
 from index.errors import ArticleQAError, IndexMismatch, IngestError, NotFound
 from index.manifest import ChunkParams, Manifest
-from index.sources import Source, discover, read_source
+from index.sources import Record, Source, discover, read_source, record_source
 from index.store import ChunkRecord, ChunkStore, DocumentInfo
 from index.textnorm import keyword_terms
 from index.vectors import FaissIndex
@@ -56,14 +57,44 @@ def ingest(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    aux: Embedder | None = None,
 ) -> Report:
+    """Ingest files and folders; ``aux`` adds cross-lingual vectors (``index.use_encoder``)."""
+    loaders = [(str(p), functools.partial(read_source, p)) for p in discover(paths)]
+    return _ingest(index_dir, loaders, (embedder, aux), params, rebuild=rebuild, progress=progress)
+
+
+def ingest_records(
+    index_dir: Path,
+    records: Iterable[Record],
+    embedder: Embedder,
+    params: ChunkParams,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    aux: Embedder | None = None,
+) -> Report:
+    """Ingest in-memory articles (e.g. an evaluation corpus) through the same path as files."""
+    loaders = [(r.doc_id, functools.partial(record_source, r)) for r in records]
+    return _ingest(index_dir, loaders, (embedder, aux), params, rebuild=rebuild, progress=progress)
+
+
+def _ingest(
+    index_dir: Path,
+    loaders: Sequence[tuple[str, Callable[[], Source]]],
+    embedders: tuple[Embedder, Embedder | None],
+    params: ChunkParams,
+    *,
+    rebuild: bool,
+    progress: Progress | None,
+) -> Report:
+    embedder, aux = embedders
     started, report = time.perf_counter(), Report()
-    files = discover(paths)
     with versions.writer_lock(index_dir):
-        work = _open_work(index_dir, embedder, params, rebuild=rebuild)
+        work = _open_work(index_dir, embedder, aux, params, rebuild=rebuild)
         try:
-            pending = _stage_documents(work, files, params, embedder, report)
-            _embed_pending(work, pending, embedder, report, progress)
+            pending = _stage_documents(work, loaders, params, embedder, report)
+            _embed_pending(work, pending, embedders, report, progress)
             if report.added or report.replaced or rebuild:
                 report.version = _publish(index_dir, work).name
         finally:
@@ -83,7 +114,7 @@ def remove(index_dir: Path, doc_ids: Sequence[str]) -> Report:
             for doc_id in doc_ids:
                 if work.store.content_hash(doc_id) is None:
                     raise NotFound(f"No document with id {doc_id!r} in the index.")
-                work.dense.remove(np.array(work.store.remove(doc_id), dtype=np.int64))
+                work.remove_chunks(work.store.remove(doc_id))
                 report.removed.append(doc_id)
             report.version = _publish(index_dir, work).name
         finally:
@@ -98,25 +129,29 @@ class _Work:
     directory: Path
     store: ChunkStore
     dense: FaissIndex
+    aux: FaissIndex | None
     manifest: Manifest
 
     @classmethod
     def copy_of(cls, current: Path, meta: Manifest, index_dir: Path) -> _Work:
         directory = versions.staging(index_dir)
         shutil.copyfile(current / ChunkStore.FILENAME, directory / ChunkStore.FILENAME)
-        return cls(
-            directory, ChunkStore(directory / ChunkStore.FILENAME), FaissIndex.load(current), meta
-        )
+        aux = FaissIndex.load(current, FaissIndex.AUX_FILENAME) if meta.aux_model_id else None
+        store = ChunkStore(directory / ChunkStore.FILENAME)
+        return cls(directory, store, FaissIndex.load(current), aux, meta)
 
     @classmethod
     def empty(cls, index_dir: Path, meta: Manifest) -> _Work:
         directory = versions.staging(index_dir)
-        return cls(
-            directory,
-            ChunkStore(directory / ChunkStore.FILENAME),
-            FaissIndex.create(meta.dimension),
-            meta,
-        )
+        aux = FaissIndex.create(meta.aux_dimension) if meta.aux_model_id else None
+        store = ChunkStore(directory / ChunkStore.FILENAME)
+        return cls(directory, store, FaissIndex.create(meta.dimension), aux, meta)
+
+    def remove_chunks(self, ids: list[int]) -> None:
+        array = np.array(ids, dtype=np.int64)
+        self.dense.remove(array)
+        if self.aux is not None:
+            self.aux.remove(array)
 
     def close(self) -> None:
         self.store.close()
@@ -124,13 +159,22 @@ class _Work:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _open_work(index_dir: Path, embedder: Embedder, params: ChunkParams, *, rebuild: bool) -> _Work:
+def _open_work(
+    index_dir: Path, embedder: Embedder, aux: Embedder | None, params: ChunkParams, *, rebuild: bool
+) -> _Work:
     fresh = Manifest(embedder.model_id, embedder.checksum, embedder.dimension, params)
+    if aux is not None:
+        fresh.aux_model_id, fresh.aux_dimension = aux.model_id, aux.dimension
     current = versions.current(index_dir)
     if current is None or rebuild:
         return _Work.empty(index_dir, fresh)
     meta = manifest.read(current)
     meta.check_model(embedder.model_id, embedder.checksum)
+    if meta.aux_model_id != fresh.aux_model_id:
+        raise IndexMismatch(
+            f"The index at {index_dir} has cross-lingual vectors from {meta.aux_model_id!r}, "
+            f"this ingest would add {fresh.aux_model_id!r}; re-run with --rebuild."
+        )
     if meta.chunking != params:
         raise IndexMismatch(
             f"The index at {index_dir} was chunked with {meta.chunking}, not {params}; "
@@ -148,16 +192,20 @@ class _Pending:
 
 
 def _stage_documents(
-    work: _Work, files: list[Path], params: ChunkParams, embedder: Embedder, report: Report
+    work: _Work,
+    loaders: Sequence[tuple[str, Callable[[], Source]]],
+    params: ChunkParams,
+    embedder: Embedder,
+    report: Report,
 ) -> list[_Pending]:
     pending: list[_Pending] = []
     seen: set[str] = set()
     next_id = work.store.next_chunk_id()
-    for path in files:
+    for path, load in loaders:
         try:
-            source = read_source(path)
+            source = load()
             if source.doc_id in seen:
-                raise IngestError(f"{path}: another file in this batch has id {source.doc_id!r}")
+                raise IngestError(f"{path}: another input in this batch has id {source.doc_id!r}")
             seen.add(source.doc_id)
             known_hash = work.store.content_hash(source.doc_id)
             if known_hash == source.content_hash:
@@ -172,7 +220,7 @@ def _stage_documents(
             continue
         next_id += len(item.chunks)
         if known_hash is not None:
-            work.dense.remove(np.array(work.store.remove(source.doc_id), dtype=np.int64))
+            work.remove_chunks(work.store.remove(source.doc_id))
             report.replaced.append(source.doc_id)
         else:
             report.added.append(source.doc_id)
@@ -185,7 +233,7 @@ def _prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: 
     cleaned = clean_document(source.text, fmt=source.fmt, source_name=source.path.name)
     if not cleaned.text.strip():
         raise IngestError(f"{source.path}: no article text left after cleaning")
-    title = cleaned.title or source.doc_id
+    title = source.title or cleaned.title or source.doc_id
     doc = DocumentInfo(
         source.doc_id,
         title,
@@ -220,16 +268,19 @@ def _prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: 
 def _embed_pending(
     work: _Work,
     pending: list[_Pending],
-    embedder: Embedder,
+    embedders: tuple[Embedder, Embedder | None],
     report: Report,
     progress: Progress | None,
     batch: int = 64,
 ) -> None:
+    embedder, aux = embedders
     items = [(c.id, t) for p in pending for c, t in zip(p.chunks, p.embed_texts, strict=True)]
     for i in range(0, len(items), batch):
         part = items[i : i + batch]
-        vectors = embedder.embed_documents([t for _, t in part])
-        work.dense.add(np.array([cid for cid, _ in part], dtype=np.int64), vectors)
+        ids, texts = np.array([cid for cid, _ in part], dtype=np.int64), [t for _, t in part]
+        work.dense.add(ids, embedder.embed_documents(texts))
+        if aux is not None and work.aux is not None:
+            work.aux.add(ids, aux.embed_documents(texts))
         report.chunks_embedded += len(part)
         if progress:
             progress(report.chunks_embedded, len(items))
@@ -240,6 +291,8 @@ def _publish(index_dir: Path, work: _Work) -> Path:
     records = list(work.store.chunks())
     bm25 = BM25Index.build([c.id for c in records], [c.terms for c in records])
     files = [work.directory / ChunkStore.FILENAME, work.dense.save(work.directory)]
+    if work.aux is not None:
+        files.append(work.aux.save(work.directory, FaissIndex.AUX_FILENAME))
     files += bm25.save(work.directory)
     work.manifest.documents = len(work.store.documents())
     work.manifest.chunks = len(records)

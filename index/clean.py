@@ -143,6 +143,22 @@ def _is_link_list(line: str) -> bool:
     return len(items) >= 4 and "。" not in line and sum(map(len, items)) / len(items) <= 12
 
 
+def split_glued_footer(line: str) -> list[str]:
+    """``正文……。 © 2023 bbc.`` -> [``正文……。``, ``© 2023 bbc.``]: a footer glued to prose.
+
+    Only splits when at least ``PROSE_MIN_CHARS`` of text precede the footer, so a
+    line that *is* a footer stays whole (and is dropped as furniture).
+    """
+    folded = fold(line).lower()
+    match = ANY_LENGTH_RE.search(folded, PROSE_MIN_CHARS)
+    if match is None or len(folded) != len(line):
+        return [line]
+    head, tail = line[: match.start()].rstrip(), line[match.start() :].strip()
+    if ANY_LENGTH_RE.search(fold(head).lower()) or len(head) < PROSE_MIN_CHARS:
+        return [line]
+    return [head, tail] if tail else [head]
+
+
 def classify_line(line: str) -> str:
     """Kind of one normalised, non-empty line (see the module docstring)."""
     folded = fold(line).lower()
@@ -302,6 +318,7 @@ def _to_lines(raw: str, fmt: str) -> tuple[list[str], dict[str, str], int, int]:
 def clean_document(raw: str, *, fmt: str = "txt", source_name: str = "") -> CleanedDocument:
     """Clean one scraped article (already-decoded text) in format ``txt``, ``md`` or ``html``."""
     lines, hints, n_pinyin, n_mojibake = _to_lines(raw, fmt)
+    lines = [part for line in lines for part in split_glued_footer(line)]
     kinds = [classify_line(line) for line in lines]
     if PROSE not in kinds:  # an article of short paragraphs: sentences count as prose
         kinds = [PROSE if kind == SENTENCE else kind for kind in kinds]
@@ -320,6 +337,9 @@ def clean_document(raw: str, *, fmt: str = "txt", source_name: str = "") -> Clea
         source_name=source_name,
     )
     paragraphs, kept, prefixes, note = _paragraphs(lines, body, info)
+    if not paragraphs:  # never clean a page to nothing: a snippet is its own body
+        kept = {i for i, kind in enumerate(kinds) if kind not in (JUNK, FURNITURE)}
+        paragraphs = [lines[i] for i in sorted(kept)]
     counts = _removed_counts(lines, kinds, kept, info)
     counts["title_lines"] += prefixes
     boilerplate = sum(counts[c] for c in BOILERPLATE_CATEGORIES)

@@ -30,6 +30,7 @@ class LoadedIndex:
     directory: Path
     manifest: Manifest
     dense: FaissIndex
+    aux: FaissIndex | None
     bm25: BM25Index
     chunks: dict[int, ChunkRecord]
     documents: dict[str, DocumentInfo]
@@ -88,10 +89,11 @@ def open_index(
         finally:
             store.close()
         dense = FaissIndex.load(directory)
+        aux = FaissIndex.load(directory, FaissIndex.AUX_FILENAME) if meta.aux_model_id else None
         bm25 = BM25Index.load(directory)
     except (sqlite3.Error, RuntimeError, OSError, ValueError) as exc:
         raise IndexCorrupt(f"Could not load the index at {directory}: {exc}") from exc
-    if len(dense) != len(chunks) or len(bm25) != len(chunks):
+    if len(dense) != len(chunks) or len(bm25) != len(chunks) or (aux and len(aux) != len(chunks)):
         raise IndexCorrupt(
             f"The index at {directory} is inconsistent: {len(chunks)} chunks, "
             f"{len(dense)} vectors, {len(bm25)} keyword rows. "
@@ -102,5 +104,5 @@ def open_index(
     for chunk in sorted(chunks.values(), key=lambda c: (c.doc_id, c.start)):
         doc_chunks[chunk.doc_id].append(chunk)
     return LoadedIndex(
-        directory, meta, dense, bm25, chunks, documents, counts, texts, sentences, doc_chunks
+        directory, meta, dense, aux, bm25, chunks, documents, counts, texts, sentences, doc_chunks
     )

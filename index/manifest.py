@@ -38,6 +38,8 @@ class Manifest:
     model_checksum: str | None
     dimension: int
     chunking: ChunkParams
+    aux_model_id: str | None = None
+    aux_dimension: int = 0
     documents: int = 0
     chunks: int = 0
     built_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))

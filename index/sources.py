@@ -4,6 +4,7 @@
 they contain (recursively, sorted); ``read_source`` decodes one file (UTF-8,
 with or without BOM; otherwise GB18030 or Big5 when the bytes decode cleanly
 as one of them) and gives it a document id: its file name without extension.
+``record_source`` does the same for an article given as data (`Record`).
 
 Leaves out: cleaning the text (``index.clean``).
 """
@@ -21,7 +22,8 @@ from index.errors import IngestError, InvalidInput
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html"}
 FORMATS[".htm"] = "html"
 MAX_BYTES = 20 * 1024 * 1024
-_DOC_ID = re.compile(r"^[\w\-.]{1,128}$")
+_DOC_ID = re.compile(r"^[\w\-.]{1,128}$")  # ids made from file names
+_RECORD_ID = re.compile(r"^[^\s/\\?#%]{1,200}$")  # ids given as data: anything URL-path-safe
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -32,6 +34,29 @@ class Source:
     fmt: str
     text: str
     content_hash: str
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """An article given as data rather than a file (evaluation corpora, importers)."""
+
+    doc_id: str
+    title: str
+    text: str
+
+
+def record_source(record: Record) -> Source:
+    if not _RECORD_ID.match(record.doc_id):
+        raise IngestError(
+            f"invalid document id {record.doc_id!r}: 1-200 characters, no spaces or / \\ ? # %"
+        )
+    if not record.text.strip():
+        raise IngestError(f"{record.doc_id}: empty text")
+    # The title leads the text, as in a scraped page, so cleaning sees what it expects.
+    text = f"{record.title}\n\n{record.text}" if record.title else record.text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Source(Path(f"{record.doc_id}.txt"), record.doc_id, "txt", text, digest, record.title)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

@@ -2,9 +2,12 @@
 
 Each retriever contributes its best ``candidates`` chunks; a chunk's fused
 score is ``sum(1 / (rrf_k + rank))`` over the rankings it appears in.  Chinese
-questions use both rankings at equal weight; English questions use dense and
-BM25 over their dictionary translations, the latter at a reduced weight (see
-``qa.query``).  Every returned hit also carries its exact cosine with the
+questions use both rankings at equal weight.  English questions over Chinese
+text use z-score fusion over every chunk of e5, the cross-lingual encoder
+(``index.use_encoder``, when the index has its vectors) and BM25 over their
+dictionary translations at a reduced weight (see ``qa.fusion``, ``qa.query``).
+
+Every returned hit also carries its exact cosine with the
 question and its keyword coverage: the share of the question's keyword
 groups, weighted by idf, that the chunk contains.  Those two decide whether
 the articles answer the question at all (``is_relevant``).
@@ -16,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from index.loader import LoadedIndex
 from index.store import ChunkRecord, DocumentInfo
 from index.textnorm import general_idf
+from qa.fusion import rrf, zscore
 from qa.query import Query
 
 
@@ -39,25 +44,34 @@ class RetrievalConfig:
     top_k: int = 5
     candidates: int = 50
     rrf_k: int = 60
-    translated_keyword_weight: float = 0.5
+    translated_keyword_weight: float = 0.2
+    aux_weight: float = 1.0
     min_dense_score: float = 0.88
     min_dense_score_crosslingual: float = 0.78
     min_keyword_coverage: float = 0.5
+    mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
+    max_per_doc: int = 1000
 
 
 def retrieve(
-    index: LoadedIndex, vector: np.ndarray, query: Query, config: RetrievalConfig, top_k: int
+    index: LoadedIndex,
+    vector: np.ndarray,
+    query: Query,
+    config: RetrievalConfig,
+    top_k: int,
+    exclude: frozenset[str] = frozenset(),
+    aux_vector: np.ndarray | None = None,
 ) -> list[Hit]:
-    keyword_weight = config.translated_keyword_weight if query.translated else 1.0
-    rankings = [
-        (1.0, index.dense.search(vector, config.candidates)),
-        (keyword_weight, index.bm25.search(query.flat_terms(), config.candidates)),
-    ]
-    fused: dict[int, float] = {}
-    for weight, ranking in rankings:
-        for rank, (chunk_id, _) in enumerate(ranking):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (config.rrf_k + rank + 1)
-    best = sorted(fused, key=lambda cid: -fused[cid])[:top_k]
+    """The ``top_k`` fused hits; documents in ``exclude`` are treated as absent.
+
+    ``aux_vector`` is the question under the cross-lingual encoder, used (with
+    the index's matching vectors) for English questions.
+    """
+    if query.translated and config.mode == "hybrid":
+        fused = _crosslingual(index, vector, aux_vector, query, config, exclude)
+    else:
+        fused = _monolingual(index, vector, query, config, exclude)
+    best = _diverse(index, sorted(fused, key=lambda cid: -fused[cid]), top_k, config.max_per_doc)
     cosines = index.dense.cosines(vector, best)
     hits = []
     for chunk_id, cosine in zip(best, cosines, strict=True):
@@ -66,6 +80,62 @@ def retrieve(
         coverage = keyword_coverage(index, query, terms.__contains__)
         hits.append(Hit(chunk, index.documents[chunk.doc_id], fused[chunk_id], cosine, coverage))
     return hits
+
+
+def _diverse(index: LoadedIndex, ranked: list[int], top_k: int, max_per_doc: int) -> list[int]:
+    """The first ``top_k`` chunks, at most ``max_per_doc`` from any one document."""
+    taken: dict[str, int] = {}
+    out = []
+    for chunk_id in ranked:
+        doc_id = index.chunks[chunk_id].doc_id
+        if taken.get(doc_id, 0) < max_per_doc:
+            taken[doc_id] = taken.get(doc_id, 0) + 1
+            out.append(chunk_id)
+            if len(out) == top_k:
+                break
+    return out
+
+
+def _monolingual(
+    index: LoadedIndex,
+    vector: np.ndarray,
+    query: Query,
+    config: RetrievalConfig,
+    exclude: frozenset[str],
+) -> dict[int, float]:
+    """RRF of the dense and BM25 rankings (or one of them, for ablations)."""
+    keyword_weight = config.translated_keyword_weight if query.translated else 1.0
+    rankings: list[tuple[float, list[int]]] = []
+    if config.mode != "keyword":
+        rankings.append((1.0, [c for c, _ in index.dense.search(vector, config.candidates)]))
+    if config.mode != "dense":
+        found = index.bm25.search(query.flat_terms(), config.candidates)
+        rankings.append((keyword_weight, [c for c, _ in found]))
+    kept = [(w, [c for c in r if index.chunks[c].doc_id not in exclude]) for w, r in rankings]
+    return rrf(kept, config.rrf_k)
+
+
+def _crosslingual(
+    index: LoadedIndex,
+    vector: np.ndarray,
+    aux_vector: np.ndarray | None,
+    query: Query,
+    config: RetrievalConfig,
+    exclude: frozenset[str],
+) -> dict[int, float]:
+    """Z-score fusion over every chunk: e5, the cross-lingual encoder, translated BM25."""
+    ids, dense = index.dense.all_scores(vector)
+    lists = [
+        (1.0, dense),
+        (config.translated_keyword_weight, index.bm25.scores(query.flat_terms())),
+    ]
+    if index.aux is not None and aux_vector is not None:
+        lists.append((config.aux_weight, index.aux.all_scores(aux_vector)[1]))
+    fused = zscore(lists)
+    if exclude:
+        fused[[index.chunks[int(c)].doc_id in exclude for c in ids]] = -np.inf
+    best = np.argsort(-fused)[: config.candidates]
+    return {int(ids[i]): float(fused[i]) for i in best if np.isfinite(fused[i])}
 
 
 def keyword_coverage(index: LoadedIndex, query: Query, present: Callable[[str], bool]) -> float:

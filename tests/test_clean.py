@@ -469,3 +469,12 @@ def _timed(raw: str) -> float:
     start = time.perf_counter()
     clean_document(raw)
     return time.perf_counter() - start
+
+
+def test_footer_glued_to_prose_is_cut_and_snippets_are_kept():
+    body = "1960年，智利发生了有史以来最大的9.5级地震，造成了严重的人员伤亡和财产损失。"
+    doc = clean_document(f"{body} © 2023 bbc.")
+    assert doc.text == body
+    snippet = "澳大利亚大选变天，现任总理莫里森连任失败，阿尔巴尼斯带领工党获胜，将出任新一任总理。"
+    assert clean_document(snippet).text == snippet
+    assert clean_document("Copyright © 1996-2022 SINA Corporation All Rights Reserved").text == ""

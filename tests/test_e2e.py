@@ -44,13 +44,19 @@ def real_settings(tmp_path_factory):
 @pytest.fixture(scope="module")
 def real_service(real_settings, dictionary):
     from index.build import ingest
-    from qa.runtime import build_service, load_embedder
+    from qa.runtime import build_service, load_aux_embedder, load_embedder
 
-    embedder = load_embedder(real_settings)
-    report = ingest(real_settings.index_dir, [SAMPLE], embedder, real_settings.chunk_params)
+    embedder, aux = load_embedder(real_settings), load_aux_embedder(real_settings)
+    report = ingest(
+        real_settings.index_dir, [SAMPLE], embedder, real_settings.chunk_params, aux=aux
+    )
     assert len(report.added) == 5 and not report.failed
     print(f"\ningested {report.chunks_embedded} chunks in {report.seconds:.1f} s")
-    return build_service(real_settings, embedder=embedder, dictionary=dictionary)
+    service = build_service(
+        real_settings, embedder=embedder, dictionary=dictionary, aux_embedder=aux
+    )
+    assert service.index.aux is not None and service.aux_embedder is not None
+    return service
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,101 @@
+"""Grid search of retrieval weights on the public dev sets, over the cached eval index.
+
+Embeds every question once (e5, and the cross-lingual encoder for English),
+then re-ranks with each candidate configuration — cheap, since retrieval is a
+few milliseconds — and prints hit@1/hit@5/MRR@10 per set for each.  Run
+``qa eval`` first so the index of the pooled corpus is cached, then::
+
+    python benchmarks/tune_retrieval.py --data ../shared/eval --limit 300
+
+Leaves out: anything that needs re-indexing (chunk sizes: use ``qa eval`` with
+``QA_CHUNK_TOKENS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.loader import open_index  # noqa: E402
+from qa import eval_data  # noqa: E402
+from qa.crosslingual import Dictionary  # noqa: E402
+from qa.eval_metrics import gold_rank  # noqa: E402
+from qa.evaluate import eval_index  # noqa: E402
+from qa.query import analyse  # noqa: E402
+from qa.retrieve import RetrievalConfig, retrieve  # noqa: E402
+from qa.runtime import load_aux_embedder, load_embedder, retrieval_config  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+GRIDS = {
+    "en": [
+        {"translated_keyword_weight": w, "aux_weight": a, "max_per_doc": m}
+        for w in (0.1, 0.2, 0.3, 0.5)
+        for a in (0.5, 1.0, 1.5)
+        for m in (1, 2, 1000)
+    ],
+    "zh": [{"rrf_k": k, "max_per_doc": m} for k in (10, 30, 60, 100) for m in (1, 2, 1000)],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval")
+    parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--cache", type=Path, default=ROOT / "var" / "eval" / "cache")
+    args = parser.parse_args()
+    settings = Settings()
+    embedder, aux = load_embedder(settings), load_aux_embedder(settings)
+    data = eval_data.load(args.data, None, args.limit)
+    index = open_index(eval_index(settings, data, embedder, args.cache, aux))
+    dictionary = Dictionary.load()
+    vectors = _question_vectors(data, embedder, aux, dictionary, args.cache)
+    prepared = [(q, analyse(q.question, dictionary), *vectors[q.question]) for q in data.questions]
+    base = retrieval_config(settings)
+    for group, grid in GRIDS.items():
+        for change in grid:
+            config = replace(base, **change)
+            _report(group, change, index, prepared, config)
+
+
+def _question_vectors(data, embedder, aux, dictionary, cache: Path) -> dict:  # type: ignore[no-untyped-def]
+    """Question vectors, cached on disk next to the index (embedding is the slow part)."""
+    path = cache / f"questions-{data.corpus_hash}-{len(data.questions)}.pkl"
+    if path.is_file():
+        return pickle.loads(path.read_bytes())
+    out = {}
+    for q in data.questions:
+        english = analyse(q.question, dictionary).translated
+        aux_vector = aux.embed_query(q.question) if aux and english else None
+        out[q.question] = (embedder.embed_query(q.question), aux_vector)
+    path.write_bytes(pickle.dumps(out))
+    return out
+
+
+def _report(
+    group: str, change: dict, index: object, prepared: list, config: RetrievalConfig
+) -> None:
+    per_set: dict[str, list[int | None]] = {}
+    for q, query, vector, aux_vector in prepared:
+        if (q.lang == "en") != (group == "en"):
+            continue
+        hits = retrieve(index, vector, query, config, 10, aux_vector=aux_vector)  # type: ignore[arg-type]
+        rank = gold_rank([h.chunk.doc_id for h in hits], q.gold_doc_ids)
+        per_set.setdefault(q.set_name, []).append(rank)
+    cells = []
+    for name, ranks in sorted(per_set.items()):
+        n = len(ranks)
+        h1 = sum(1 for r in ranks if r == 1) / n
+        h5 = sum(1 for r in ranks if r and r <= 5) / n
+        mrr = sum(1 / r for r in ranks if r) / n
+        cells.append(f"{name} {h1:.3f}/{h5:.3f}/{mrr:.3f}")
+    print(f"{group} {change}: " + "  ".join(cells), flush=True)
+
+
+if __name__ == "__main__":
+    main()
