@@ -3,7 +3,8 @@
 Models and the index load in the lifespan, not at import; a service passed
 to ``create_app`` (tests, benchmarks) is used as is.  If loading fails, the
 app still starts: ``/healthz`` answers, while ``/readyz`` and the question
-endpoints return 503 with the reason.
+endpoints return 503 with the reason.  The streaming route lives in
+``api.stream`` and the OpenAI-compatible ones in ``api.openai_compat``.
 
 Leaves out: the answer logic (``qa.service``) and error rendering (``api.errors``).
 """
@@ -13,29 +14,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
-from typing import Any
 
 from fastapi import FastAPI, Request
 
-from api import errors
-from api.schemas import (
-    AskRequest,
-    AskResponse,
-    DocumentList,
-    DocumentOut,
-    DocumentSummary,
-    ErrorResponse,
-)
-from index.errors import ArticleQAError, NotReady
+from api import convert, errors, openai_compat, stream
+from api.deps import ERRORS, service_of
+from api.schemas import AskRequest, AskResponse, DocumentList, DocumentOut, DocumentSummary
+from index.errors import ArticleQAError
 from qa.runtime import build_service
 from qa.service import QAService
 from qa.settings import Settings
 
 log = logging.getLogger("article_qa.api")
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 404, 422, 503)
-}
 
 
 def create_app(settings: Settings | None = None, *, service: QAService | None = None) -> FastAPI:
@@ -60,34 +50,20 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
     )
     errors.install(app)
     _routes(app)
+    app.include_router(stream.router)
+    app.include_router(openai_compat.router)
     return app
-
-
-def _service(request: Request) -> QAService:
-    found: QAService | None = getattr(request.app.state, "service", None)
-    if found is None:
-        cause = getattr(request.app.state, "load_error", None)
-        if cause is not None:
-            raise cause
-        raise NotReady("The service is still loading its model and index.")
-    return found
 
 
 def _routes(app: FastAPI) -> None:
     @app.post("/v1/ask", response_model=AskResponse, responses=ERRORS)
     def ask(body: AskRequest, request: Request) -> AskResponse:
-        answer = _service(request).ask(body.question, body.top_k)
-        return AskResponse(
-            answer=answer.text,
-            citations=[asdict(c) for c in answer.citations],
-            language=answer.language,
-            declined=answer.declined,
-            timings_ms=answer.timings_ms,
-        )
+        history = convert.history(body.history)
+        return convert.ask_response(service_of(request).ask(body.question, body.top_k, history))
 
     @app.get("/v1/documents", response_model=DocumentList)
     def documents(request: Request) -> DocumentList:
-        index = _service(request).index
+        index = service_of(request).index
         return DocumentList(
             documents=[
                 DocumentSummary(
@@ -105,7 +81,7 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/v1/documents/{doc_id}", response_model=DocumentOut, responses=ERRORS)
     def document(doc_id: str, request: Request) -> DocumentOut:
-        info, text = _service(request).index.document_text(doc_id)
+        info, text = service_of(request).index.document_text(doc_id)
         return DocumentOut(
             id=info.doc_id,
             title=info.title,
@@ -123,7 +99,7 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/readyz", responses=ERRORS)
     def readyz(request: Request) -> dict[str, object]:
-        service = _service(request)
+        service = service_of(request)
         meta = service.index.manifest
         return {
             "status": "ready",
@@ -131,4 +107,5 @@ def _routes(app: FastAPI) -> None:
             "documents": meta.documents,
             "chunks": meta.chunks,
             "model": meta.model_id,
+            "generator": "llm" if service.fallback is not None else "extractive",
         }

@@ -1,11 +1,11 @@
-"""The ``qa`` command line: ingest, clean, ask, documents, remove, serve.
+"""The ``qa`` command line: ingest, clean, ask, documents, remove, eval, serve.
 
 Each command reads `Settings` (``QA_*`` variables) once and passes plain
 values down.  Output is readable text by default and JSON with ``--json``.
 Errors print one clear line to stderr and exit with status 1 (2 for usage);
 an ingest where some files failed exits 1 after the rest landed.
 
-Leaves out: evaluation (``qa eval``, a separate issue).
+Leaves out: the logic behind each command (``index``, ``qa``).
 """
 
 from __future__ import annotations
@@ -57,6 +57,27 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="remove articles by document id")
     p.add_argument("doc_ids", nargs="+")
     p.set_defaults(run=_remove)
+    p = sub.add_parser("eval", help="measure retrieval and answers on public question sets")
+    p.add_argument("--data", type=Path, required=True, help="folder of *.dev.*.jsonl sets")
+    p.add_argument("--sets", default=None, help="comma-separated set names (default: all)")
+    p.add_argument("--limit", type=int, default=None, help="questions sampled per set")
+    p.add_argument(
+        "--pool",
+        type=int,
+        default=None,
+        help="index only the gold passages plus a sample, N passages in all",
+    )
+    p.add_argument("--unanswerable", type=int, default=200, help="questions tested without gold")
+    p.add_argument("--out", type=Path, default=Path("var/eval/report"))
+    p.add_argument("--cache", type=Path, default=Path("var/eval/cache"))
+    p.add_argument("--no-plots", action="store_true")
+    p.add_argument(
+        "--min-hit5",
+        type=float,
+        default=None,
+        help="exit 1 if any set's hybrid hit@5 is below this floor",
+    )
+    p.set_defaults(run=_eval)
     p = sub.add_parser("serve", help="serve the HTTP API")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
@@ -68,9 +89,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from index.build import ingest
-    from qa.runtime import load_embedder
+    from qa.runtime import load_aux_embedder, load_embedder
 
-    embedder = load_embedder(settings)
+    embedder, aux = load_embedder(settings), load_aux_embedder(settings)
     with tqdm(total=0, unit="chunk", desc="embedding", disable=args.json) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -84,6 +105,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             settings.chunk_params,
             rebuild=args.rebuild,
             progress=progress,
+            aux=aux,
         )
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
@@ -152,6 +174,36 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
 
     report = remove(settings.index_dir, args.doc_ids)
     print(f"removed {', '.join(report.removed)}; index version {report.version}")
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from qa import eval_data, eval_report, evaluate
+    from qa.crosslingual import Dictionary
+    from qa.runtime import load_embedder
+
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()] if args.sets else None
+    data = eval_data.load(args.data, sets, args.limit, args.pool)
+    run = evaluate.run(
+        settings,
+        data,
+        load_embedder(settings),
+        Dictionary.load(),
+        cache_dir=args.cache,
+        unanswerable=args.unanswerable,
+    )
+    summary = eval_report.write(run, args.out, plots=not args.no_plots)
+    print(eval_report.markdown(summary))
+    print(f"report: {args.out / 'report.md'}, {args.out / 'report.json'}")
+    if args.min_hit5 is not None:
+        low = {
+            name: g["retrieval"]["hybrid"]["hit@5"]
+            for name, g in summary["sets"].items()
+            if g["retrieval"]["hybrid"]["hit@5"] < args.min_hit5
+        }
+        if low:
+            print(f"error: hit@5 below the floor {args.min_hit5}: {low}", file=sys.stderr)
+            return 1
     return 0
 
 

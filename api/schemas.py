@@ -1,11 +1,33 @@
 """Request and response bodies of the HTTP API (pydantic models, shown in /docs).
 
-Leaves out: turning service objects into these models (``api.app``).
+``AskResponse`` is the body of ``POST /v1/ask`` and the data of the stream's
+``done`` event.  Its fields added with LLM answers and conversations are
+omitted when they do not apply, so an extractive answer to a single question
+looks exactly as it always has: ``mode`` without an LLM configured,
+``rewritten_query`` without ``history``, ``verification`` for extractive
+answers (verbatim quotes), ``notices`` when there are none, and the
+``rewrite`` / ``verify`` timings when those steps did not run.  The stream's
+other events are described by `StreamPassages`, `StreamToken` and `NoticeOut`.
+
+Leaves out: turning service objects into these models (``api.convert``) and
+the OpenAI-compatible bodies (``api.openai_schemas``).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+MAX_HISTORY = 100
+MAX_MESSAGE_CHARS = 20_000
+
+
+class HistoryMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"] = Field(..., description="Who said it.")
+    content: str = Field(..., max_length=MAX_MESSAGE_CHARS, description="What was said.")
 
 
 class AskRequest(BaseModel):
@@ -13,6 +35,12 @@ class AskRequest(BaseModel):
 
     question: str = Field(..., description="The question, in English or Chinese.")
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (1-50).")
+    history: list[HistoryMessage] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY,
+        description="The conversation so far, oldest first. A follow-up question is "
+        "rewritten into a standalone query from it before retrieval.",
+    )
 
 
 class CitationOut(BaseModel):
@@ -34,10 +62,46 @@ class CitationOut(BaseModel):
     score: float
 
 
+def _without_unset(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k in names and v is None)}
+
+
 class Timings(BaseModel):
-    retrieve: float
-    answer: float
+    retrieve: float = Field(..., description="Rewriting a follow-up, embedding, retrieval.")
+    answer: float = Field(..., description="Writing the answer (streamed: with checking).")
+    verify: float | None = Field(None, description="Checking a generated answer's citations.")
     total: float
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset(handler(self), ("verify",))
+
+
+class NoticeOut(BaseModel):
+    code: str = Field(
+        ...,
+        description="llm_unavailable (the LLM failed; the answer is extractive), "
+        "general_knowledge, unsupported (flagged sentences), rewrite_fallback.",
+    )
+    message: str = Field(..., description="The notice for the reader, in the question's language.")
+
+
+class FlagOut(BaseModel):
+    text: str = Field(..., description="The flagged sentence: answer[start:end].")
+    start: int
+    end: int
+    reason: Literal["unsupported", "uncited"] = Field(
+        ...,
+        description="unsupported: no passage supports what it cited (citation removed); "
+        "uncited: it cites nothing and no passage supports it.",
+    )
+
+
+class VerificationOut(BaseModel):
+    checked: int = Field(..., description="Citation markers checked.")
+    corrected: int = Field(..., description="Markers replaced by the passage that supports it.")
+    removed: int = Field(..., description="Markers removed (wrong number or unsupported).")
+    unsupported: list[FlagOut] = Field(..., description="Sentences no passage supports.")
 
 
 class AskResponse(BaseModel):
@@ -46,6 +110,36 @@ class AskResponse(BaseModel):
     language: str = Field(..., description="en, zh-Hans or zh-Hant.")
     declined: bool = Field(..., description="True when the articles do not answer it.")
     timings_ms: Timings
+    rewritten_query: str | None = Field(
+        None, description="The standalone query used for retrieval (with history only)."
+    )
+    mode: Literal["llm", "extractive"] | None = Field(
+        None, description="Who wrote the answer (with an LLM configured only)."
+    )
+    verification: VerificationOut | None = Field(
+        None, description="What checking the citations of a generated answer found."
+    )
+    notices: list[NoticeOut] | None = Field(None, description="What the reader should know.")
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        optional = ("rewritten_query", "mode", "verification", "notices")
+        return _without_unset(handler(self), optional)
+
+
+class StreamPassages(BaseModel):
+    """Data of the stream's first event, ``citations``."""
+
+    citations: list[CitationOut] = Field(..., description="The passages, numbered as cited.")
+    rewritten_query: str | None = None
+    language: str
+    mode: Literal["llm", "extractive"]
+
+
+class StreamToken(BaseModel):
+    """Data of a ``token`` event: the next piece of the answer's text."""
+
+    text: str
 
 
 class DocumentSummary(BaseModel):

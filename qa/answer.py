@@ -4,20 +4,27 @@ A `Citation` is data carried end to end: document id, title, date, outlet,
 the passage (chunk) it comes from with the passage's span, and the exact span
 and text of what was cited, all as character offsets into the cleaned
 article (what ``GET /v1/documents/{id}`` returns).  A `Generator` turns a
-question and retrieved passages into an answer; ``qa.extractive`` is the one
-that needs no LLM.
+question and retrieved passages into a `Draft`; ``qa.extractive`` is the one
+that needs no LLM, ``qa.llm`` the one that asks an LLM.  A generator that can
+stream (`StreamingGenerator`) yields `Sources` once, then text deltas, then
+its `Draft`; one that fails raises `GenerationError`, on which the service
+falls back to extractive answers with a `Notice`.
 
-Leaves out: deciding whether to answer at all (``qa.retrieve.is_relevant``).
+Leaves out: deciding whether to answer at all (``qa.retrieve.is_relevant``)
+and checking what a draft cites (``qa.verify``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from qa.language import Language
 from qa.query import Query
 from qa.retrieve import Hit
+
+Mode = Literal["extractive", "llm"]
 
 
 @dataclass(frozen=True)
@@ -39,9 +46,60 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something the reader should know about how an answer was made."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Draft:
+    """A generator's answer before verification.
+
+    ``citations`` are the passages the text may cite, by number: for an LLM
+    every passage it was given (whole passages, no highlights yet); for the
+    extractive generator the quotes it made.
+    """
+
     text: str
     citations: list[Citation]
+    mode: Mode = "extractive"
+    declined: bool = False
+    notices: tuple[Notice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A sentence of the answer that no passage supports: ``text[start:end]`` of the answer.
+
+    ``reason`` is ``unsupported`` (it cited passages that do not support it;
+    the citations were removed) or ``uncited`` (it cites nothing and no
+    passage supports it).
+    """
+
+    text: str
+    start: int
+    end: int
+    reason: Literal["unsupported", "uncited"]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What checking a generated answer's citations found and changed."""
+
+    checked: int = 0
+    corrected: int = 0
+    removed: int = 0
+    unsupported: tuple[Flag, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The passages a streamed answer may cite, sent before its first token."""
+
+    citations: list[Citation]
+    mode: Mode
 
 
 @dataclass(frozen=True)
@@ -52,9 +110,24 @@ class Answer:
     language: Language
     declined: bool
     timings_ms: dict[str, float] = field(default_factory=dict)
+    rewritten_query: str | None = None
+    mode: Mode | None = None
+    verification: Verification | None = None
+    notices: tuple[Notice, ...] = ()
+
+
+class GenerationError(Exception):
+    """The generator could not produce an answer (LLM unreachable, timed out, malformed)."""
 
 
 class Generator(Protocol):
     """Writes an answer from retrieved passages, citing them with ``[n]``."""
 
     def generate(self, query: Query, hits: list[Hit]) -> Draft: ...
+
+
+@runtime_checkable
+class StreamingGenerator(Generator, Protocol):
+    """A generator that streams: `Sources`, then text deltas, then the `Draft`."""
+
+    def stream(self, query: Query, hits: list[Hit]) -> Iterator[Sources | str | Draft]: ...

@@ -10,8 +10,9 @@ Leaves out: per-request options (``top_k`` in a request overrides ``QA_TOP_K``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.manifest import ChunkParams
@@ -44,11 +45,19 @@ class Settings(BaseSettings):
     )
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant k.")
     translated_keyword_weight: float = Field(
-        0.5,
+        0.2,
         ge=0.0,
         le=2.0,
-        description="Fusion weight of keyword search over an English question's "
-        "dictionary translation (Chinese questions' keywords weigh 1).",
+        description="Weight, in the z-score fusion for English questions, of keyword search "
+        "over the question's dictionary translation.",
+    )
+    crosslingual_encoder: Literal["use-multilingual-v3", "none"] = Field(
+        "use-multilingual-v3",
+        description="Second encoder whose vectors join English questions' fusion "
+        "(`none` to build and serve without it; build time).",
+    )
+    crosslingual_weight: float = Field(
+        1.0, ge=0.0, le=5.0, description="Weight of that encoder in English questions' fusion."
     )
     min_dense_score: float = Field(
         0.88,
@@ -78,6 +87,80 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `qa serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qa serve` listens on.")
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
+    llm_base_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible chat server (vLLM, Ollama, llama.cpp "
+        "server, a hosted API), e.g. `http://localhost:11434/v1`. Unset: extractive answers.",
+    )
+    llm_model: str | None = Field(
+        None, description="Model name sent to the LLM server (required with QA_LLM_BASE_URL)."
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for the LLM server, if it needs one (never logged)."
+    )
+    llm_timeout: float = Field(
+        60.0, gt=0, le=3600, description="Seconds to wait for the LLM server to answer or stream."
+    )
+    llm_connect_timeout: float = Field(
+        5.0, gt=0, le=600, description="Seconds to wait for a connection to the LLM server."
+    )
+    llm_max_retries: int = Field(
+        1, ge=0, le=10, description="Retries of a failed LLM request before falling back."
+    )
+    llm_temperature: float = Field(
+        0.0, ge=0.0, le=2.0, description="Sampling temperature of generated answers."
+    )
+    llm_max_tokens: int = Field(
+        800, ge=16, le=32_768, description="Longest generated answer, in model tokens."
+    )
+    llm_context_tokens: int = Field(
+        3000,
+        ge=256,
+        le=200_000,
+        description="Budget for the numbered passages in the prompt, in tiktoken cl100k "
+        "tokens; passages are packed best-first until it is spent.",
+    )
+    llm_rewrite: bool = Field(
+        True,
+        description="Rewrite follow-up questions with the LLM (when one is configured); "
+        "otherwise, or when it fails, with the built-in heuristic.",
+    )
+    grounding: Literal["strict", "general"] = Field(
+        "strict",
+        description="`strict`: answer only from the articles and decline otherwise; "
+        "`general`: an LLM may add general knowledge, under a marked heading.",
+    )
+    history_messages: int = Field(
+        6, ge=0, le=100, description="Most recent history messages used to rewrite a follow-up."
+    )
+    support_threshold: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Support score (character overlap and embedding similarity) a Chinese "
+        "sentence needs from the passage it cites.",
+    )
+    support_threshold_crosslingual: float = Field(
+        0.4,
+        ge=0.0,
+        le=1.0,
+        description="The same for English sentences over Chinese passages, whose evidence "
+        "runs weaker.",
+    )
+
+    @field_validator("llm_base_url", "llm_model", "llm_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _llm_needs_a_model(self) -> Settings:
+        if self.llm_base_url is not None:
+            if not self.llm_base_url.startswith(("http://", "https://")):
+                raise ValueError("QA_LLM_BASE_URL must be an http:// or https:// URL")
+            if not self.llm_model:
+                raise ValueError("QA_LLM_MODEL must be set when QA_LLM_BASE_URL is")
+        return self
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Settings:
