@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval")
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "eval" / "cache")
+    parser.add_argument("--thresholds", action="store_true", help="tune declining instead")
     args = parser.parse_args()
     settings = Settings()
     embedder, aux = load_embedder(settings), load_aux_embedder(settings)
@@ -57,6 +58,9 @@ def main() -> None:
     vectors = _question_vectors(data, embedder, aux, dictionary, args.cache)
     prepared = [(q, analyse(q.question, dictionary), *vectors[q.question]) for q in data.questions]
     base = retrieval_config(settings)
+    if args.thresholds:
+        _thresholds(index, prepared, base)
+        return
     for group, grid in GRIDS.items():
         for change in grid:
             config = replace(base, **change)
@@ -75,6 +79,32 @@ def _question_vectors(data, embedder, aux, dictionary, cache: Path) -> dict:  # 
         out[q.question] = (embedder.embed_query(q.question), aux_vector)
     path.write_bytes(pickle.dumps(out))
     return out
+
+
+def _thresholds(index: object, prepared: list, config: RetrievalConfig) -> None:
+    """Balanced accuracy of declining (answer the answerable, decline with gold removed)."""
+    evidence: dict[str, tuple[list, list]] = {"zh": ([], []), "en": ([], [])}
+    for q, query, vector, aux_vector in prepared:
+        group = "en" if q.lang == "en" else "zh"
+        for gold_removed in (False, True):
+            exclude = frozenset(q.gold_doc_ids) if gold_removed else frozenset()
+            hits = retrieve(index, vector, query, config, config.top_k, exclude, aux_vector)  # type: ignore[arg-type]
+            best = (max(h.dense for h in hits), max(h.coverage for h in hits))
+            evidence[group][gold_removed].append(best)
+    for group, (answerable, unanswerable) in evidence.items():
+        rows = []
+        for dense in (0.78, 0.80, 0.82, 0.84, 0.86, 0.88, 0.90, 0.92, 0.94):
+            for coverage in (0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8):
+                answered = sum(d >= dense or c >= coverage for d, c in answerable) / len(answerable)
+                declined = sum(d < dense and c < coverage for d, c in unanswerable) / len(
+                    unanswerable
+                )
+                rows.append(((answered + declined) / 2, dense, coverage, answered, declined))
+        for row in sorted(rows, reverse=True)[:8]:
+            print(
+                f"{group} dense>={row[1]} or coverage>={row[2]}: balanced {row[0]:.3f} "
+                f"(answers {row[3]:.3f} of answerable, declines {row[4]:.3f} of unanswerable)"
+            )
 
 
 def _report(

@@ -1,6 +1,7 @@
 """Extractive answers: the retrieved passages' most relevant sentences, cited.
 
-Every whole sentence of the retrieved passages is scored by the weighted share
+Every whole sentence of the retrieved passages (each widened by its neighbouring
+chunks, since retrieval keeps one chunk per article by default) is scored by the weighted share
 of the question's keyword groups it contains (for English questions, their
 dictionary translations), plus a small bonus for the rank of its passage;
 headings and fragments (under ``MIN_SENTENCE_CHARS``) are not quoted.  The best
@@ -100,7 +101,8 @@ class ExtractiveGenerator:
         out = []
         for rank, hit in enumerate(hits):
             doc_id, text = hit.chunk.doc_id, self.index.texts[hit.chunk.doc_id]
-            for span in self.index.sentences_between(doc_id, hit.chunk.start, hit.chunk.end):
+            start, end = self._window(hit)
+            for span in self.index.sentences_between(doc_id, start, end):
                 sentence = text[span.start : span.end]
                 if (doc_id, span.start) in seen or len(sentence) < MIN_SENTENCE_CHARS:
                     continue
@@ -112,6 +114,12 @@ class ExtractiveGenerator:
                     _Sentence(rank, hit.chunk, span.start, span.end, sentence, score, hit.score)
                 )
         return out
+
+    def _window(self, hit: Hit) -> tuple[int, int]:
+        """The hit's chunk widened by its neighbours: retrieval keeps one chunk per article."""
+        chunks = self.index.doc_chunks[hit.chunk.doc_id]
+        at = next(i for i, c in enumerate(chunks) if c.id == hit.chunk.id)
+        return chunks[max(at - 1, 0)].start, chunks[min(at + 1, len(chunks) - 1)].end
 
     def _follower(self, best: _Sentence, candidates: list[_Sentence]) -> _Sentence | None:
         """The article's next quotable sentence after ``best``, retrieved or not."""

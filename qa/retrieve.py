@@ -43,14 +43,14 @@ class Hit:
 class RetrievalConfig:
     top_k: int = 5
     candidates: int = 50
-    rrf_k: int = 60
+    rrf_k: int = 10
     translated_keyword_weight: float = 0.2
     aux_weight: float = 1.0
-    min_dense_score: float = 0.88
+    min_dense_score: float = 0.90
     min_dense_score_crosslingual: float = 0.78
-    min_keyword_coverage: float = 0.5
+    min_keyword_coverage: float = 0.55
     mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    max_per_doc: int = 1000
+    max_per_doc: int = 1
 
 
 def retrieve(

@@ -9,11 +9,13 @@ Leaves out: per-request options (``top_k`` in a request overrides ``QA_TOP_K``).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.manifest import ChunkParams
 
@@ -43,7 +45,14 @@ class Settings(BaseSettings):
     candidates: int = Field(
         50, ge=5, le=1000, description="Candidates each retriever contributes to fusion."
     )
-    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant k.")
+    rrf_k: int = Field(10, ge=1, le=1000, description="Reciprocal-rank-fusion constant k.")
+    max_chunks_per_doc: int = Field(
+        1,
+        ge=1,
+        le=50,
+        description="Most chunks one article may place among the retrieved passages "
+        "(answers still quote from the neighbouring chunks).",
+    )
     translated_keyword_weight: float = Field(
         0.2,
         ge=0.0,
@@ -60,7 +69,7 @@ class Settings(BaseSettings):
         1.0, ge=0.0, le=5.0, description="Weight of that encoder in English questions' fusion."
     )
     min_dense_score: float = Field(
-        0.88,
+        0.90,
         ge=-1.0,
         le=1.0,
         description="Decline a Chinese question unless the best passage's cosine reaches "
@@ -74,7 +83,7 @@ class Settings(BaseSettings):
         "whose cosines run lower.",
     )
     min_keyword_coverage: float = Field(
-        0.5,
+        0.55,
         ge=0.0,
         le=1.0,
         description="Share of the question's keyword weight (general-language idf) a "
@@ -147,6 +156,12 @@ class Settings(BaseSettings):
         description="The same for English sentences over Chinese passages, whose evidence "
         "runs weaker.",
     )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Origins (`scheme://host[:port]`) of the pages on other hosts that may "
+        "call the API from a browser (CORS), as a comma-separated or JSON list; `*` allows "
+        "any. Empty: same-origin pages only.",
+    )
 
     @field_validator("llm_base_url", "llm_model", "llm_api_key", mode="before")
     @classmethod
@@ -171,3 +186,35 @@ class Settings(BaseSettings):
     @property
     def chunk_params(self) -> ChunkParams:
         return ChunkParams(self.chunk_tokens, self.chunk_overlap)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins_from_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: list[str]) -> list[str]:
+        return [_origin(item) for item in value]
+
+
+def _origin(text: str) -> str:
+    """``scheme://host[:port]`` as browsers send it in ``Origin`` (lower case, no slash)."""
+    text = text.strip().rstrip("/")
+    if text == "*":
+        return text
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ValueError(f"QA_ALLOWED_ORIGINS: {text!r} has an invalid port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"QA_ALLOWED_ORIGINS: {text!r} is not an http(s)://host[:port] origin")
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"QA_ALLOWED_ORIGINS: {text!r} has more than scheme, host and port")
+    return f"{parts.scheme}://{parts.netloc}".lower()

@@ -62,7 +62,7 @@ def test_ablation_modes_use_one_retriever(fake_index_dir, dictionary):
     keyword = retrieve(index, vector, query, RetrievalConfig(mode="keyword"), 3)
     assert "细胞工程" in keyword[0].chunk.text
     assert all(any(t in h.chunk.terms for t in ("细胞", "工程")) for h in keyword)
-    dense = retrieve(index, vector, query, RetrievalConfig(mode="dense"), 3)
+    dense = retrieve(index, vector, query, RetrievalConfig(mode="dense", max_per_doc=99), 3)
     assert [h.chunk.id for h in dense] == [c for c, _ in index.dense.search(vector, 3)]
 
 
@@ -91,3 +91,13 @@ def test_relevance_uses_cosine_or_keyword_coverage(fake_index_dir, dictionary):
     assert is_relevant(hits, query, replace(strict, min_keyword_coverage=0.5))
     assert is_relevant(hits, query, replace(strict, min_dense_score=-1.0))
     assert not is_relevant([], query, RetrievalConfig())
+
+
+def test_one_chunk_per_article_by_default(fake_index_dir, dictionary):
+    index = open_index(fake_index_dir)
+    query = analyse("基层党组织建设", dictionary)
+    vector = FakeEmbedder().embed_query(query.text)
+    diverse = retrieve(index, vector, query, RetrievalConfig(), 5)
+    assert len({h.chunk.doc_id for h in diverse}) == len(diverse) == 5
+    crowded = retrieve(index, vector, query, RetrievalConfig(max_per_doc=99), 5)
+    assert len({h.chunk.doc_id for h in crowded}) < 5
