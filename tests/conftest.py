@@ -42,5 +42,5 @@ def fake_service(fake_index_dir, dictionary):
     from tests.fakes import FakeEmbedder
 
     index = open_index(fake_index_dir)
-    config = RetrievalConfig(min_dense_score=0.6, min_keyword_coverage=0.5)
+    config = RetrievalConfig(min_dense_score=0.6, min_keyword_coverage=0.5, max_per_doc=5)
     return QAService(index, FakeEmbedder(), ExtractiveGenerator(index), config, dictionary)

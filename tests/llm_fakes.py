@@ -92,8 +92,12 @@ class Slow(FakeListChatModel):
 def llm_service(
     index_dir: Path, dictionary: Dictionary, chat_model: Any, **settings: Any
 ) -> QAService:
-    """The sample corpus (fake embedder) answered by ``chat_model``."""
-    values = {"index_dir": index_dir, "min_dense_score": 0.6, **settings}
+    """The sample corpus (fake embedder) answered by ``chat_model``.
+
+    Several chunks per article are retrieved, so the scripted replies can cite
+    (and mis-cite) two passages of the Lanzhou article.
+    """
+    values = {"index_dir": index_dir, "min_dense_score": 0.6, "max_chunks_per_doc": 5, **settings}
     return build_service(
         Settings(**values),
         embedder=FakeEmbedder(),

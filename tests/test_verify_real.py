@@ -29,7 +29,8 @@ def real(tmp_path_factory, dictionary):
     from qa.runtime import build_service, load_embedder
     from qa.settings import Settings
 
-    settings = Settings(index_dir=tmp_path_factory.mktemp("support-index"))
+    # Several chunks per article: the answers below cite three passages of the Lanzhou article.
+    settings = Settings(index_dir=tmp_path_factory.mktemp("support-index"), max_chunks_per_doc=5)
     embedder = load_embedder(settings)
     ingest(settings.index_dir, [SAMPLE], embedder, settings.chunk_params)
     return build_service(settings, embedder=embedder, dictionary=dictionary)
