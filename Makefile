@@ -10,11 +10,11 @@ export TOKENIZERS_PARALLELISM := false
 export QA_MODEL_CACHE_DIR ?= var/models
 export QA_INDEX_DIR ?= var/index
 
-.PHONY: help install model index run serve test test-fast lint format bench clean
+.PHONY: help install model browser index run serve test test-fast lint format bench clean
 
 help:
 	@echo "make run      - install, prepare the model, index data/sample, serve on http://127.0.0.1:8000"
-	@echo "make test     - install, prepare the model, run every test"
+	@echo "make test     - install, prepare the model and chromium, run every test"
 	@echo "make test-fast- unit tests only (fakes, no real model)"
 	@echo "make lint     - ruff (lint + format check) and mypy"
 	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index"
@@ -35,12 +35,21 @@ index: model
 	$(BIN)/qa ingest data/sample
 
 run: index
+	@echo "demo page with the chat widget: http://$${QA_HOST:-127.0.0.1}:$${QA_PORT:-8000}/"
 	$(BIN)/qa serve
 
 serve: install
 	$(BIN)/qa serve
 
-test: model
+# Headless Chromium for the widget's browser tests (Debian's package, driven by Playwright),
+# and a CJK font so that screenshots show the Chinese text.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x /usr/bin/chromium && fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  ($(SUDO) apt-get update && \
+	   $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei)
+
+test: model browser
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
-from api import convert, errors, openai_compat, stream
+from api import convert, cors, errors, openai_compat, stream, widget
 from api.deps import ERRORS, service_of
 from api.schemas import AskRequest, AskResponse, DocumentList, DocumentOut, DocumentSummary
 from index.errors import ArticleQAError
@@ -49,9 +49,11 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
         lifespan=lifespan,
     )
     errors.install(app)
+    cors.install(app, settings.allowed_origins)
     _routes(app)
     app.include_router(stream.router)
     app.include_router(openai_compat.router)
+    app.include_router(widget.router)
     return app
 
 
