@@ -91,7 +91,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from index.build import ingest
     from qa.runtime import load_aux_embedder, load_embedder
 
-    embedder, aux = load_embedder(settings), load_aux_embedder(settings)
+    embedder, aux = load_embedder(settings, batch=True), load_aux_embedder(settings)
     with tqdm(total=0, unit="chunk", desc="embedding", disable=args.json) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -187,7 +187,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     run = evaluate.run(
         settings,
         data,
-        load_embedder(settings),
+        load_embedder(settings, batch=True),
         Dictionary.load(),
         cache_dir=args.cache,
         unanswerable=args.unanswerable,

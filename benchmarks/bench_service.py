@@ -38,7 +38,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def build_index(settings: Settings) -> None:
-    embedder, aux = load_embedder(settings), load_aux_embedder(settings)
+    embedder, aux = load_embedder(settings, batch=True), load_aux_embedder(settings)
     report = ingest(
         settings.index_dir,
         [ROOT / "data" / "sample"],

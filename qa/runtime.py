@@ -14,6 +14,7 @@ Leaves out: the answer path itself (``qa.service``).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,11 +38,13 @@ if TYPE_CHECKING:
 MODEL_ALIASES = {"intfloat/multilingual-e5-small": DEFAULT_MODEL_NAME}
 
 
-def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+def load_embedder(settings: Settings, *, batch: bool = False) -> SentenceTransformerEmbedder:
+    """The main embedder; ``batch`` (ingest, eval) gives it every core instead of QA_THREADS."""
     name = MODEL_ALIASES.get(settings.embedding_model, settings.embedding_model)
     path = resolve_model_path(name, settings.model_cache_dir)
+    threads = (os.cpu_count() or 1) if batch else settings.threads
     return SentenceTransformerEmbedder(
-        path, model_id=name, checksum=model_checksum(path), threads=settings.threads
+        path, model_id=name, checksum=model_checksum(path), threads=threads
     )
 
 

@@ -92,7 +92,13 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         2000, ge=10, le=100_000, description="Longest question accepted, in characters."
     )
-    threads: int = Field(2, ge=1, le=64, description="CPU threads for the embedding model.")
+    threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="CPU threads per embedding call when serving (concurrent requests use the "
+        "other cores; more threads oversubscribe them). Ingest and eval use every core.",
+    )
     host: str = Field("127.0.0.1", description="Address `qa serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qa serve` listens on.")
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
