@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from index.store import ChunkRecord, DocumentInfo
 from qa.language import Language
 from qa.query import Query
 from qa.retrieve import Hit
@@ -43,6 +44,35 @@ class Citation:
     quote: str
     score: float
     highlights: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def of_passage(
+        cls,
+        n: int,
+        chunk: ChunkRecord,
+        doc: DocumentInfo,
+        score: float,
+        cited: tuple[int, int, str] | None = None,
+        highlights: tuple[tuple[int, int], ...] = (),
+    ) -> Citation:
+        """Cite ``chunk`` of ``doc``: the span ``cited`` (start, end, quote), or all of it."""
+        start, end, quote = cited or (chunk.start, chunk.end, chunk.text)
+        return cls(
+            n=n,
+            doc_id=doc.doc_id,
+            chunk_id=chunk.chunk_id,
+            title=doc.title,
+            date=doc.date,
+            outlet=doc.outlet,
+            passage=chunk.text,
+            passage_start=chunk.start,
+            passage_end=chunk.end,
+            start=start,
+            end=end,
+            quote=quote,
+            score=round(score, 6),
+            highlights=highlights,
+        )
 
 
 @dataclass(frozen=True)

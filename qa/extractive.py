@@ -141,21 +141,12 @@ class ExtractiveGenerator:
 
     def _citation(self, n: int, mine: list[_Sentence]) -> Citation:
         chunk = mine[0].chunk
-        doc = self.index.documents[chunk.doc_id]
         start, end = mine[0].start, mine[-1].end
-        return Citation(
-            n=n,
-            doc_id=doc.doc_id,
-            chunk_id=chunk.chunk_id,
-            title=doc.title,
-            date=doc.date,
-            outlet=doc.outlet,
-            passage=chunk.text,
-            passage_start=chunk.start,
-            passage_end=chunk.end,
-            start=start,
-            end=end,
-            quote=self.index.texts[doc.doc_id][start:end],
-            score=round(max(s.hit_score for s in mine), 6),
+        return Citation.of_passage(
+            n,
+            chunk,
+            self.index.documents[chunk.doc_id],
+            max(s.hit_score for s in mine),
+            cited=(start, end, self.index.texts[chunk.doc_id][start:end]),
             highlights=tuple((s.start, s.end) for s in mine),
         )

@@ -74,22 +74,7 @@ def pack(hits: list[Hit], budget: int) -> list[Hit]:
 
 def passage_citation(n: int, hit: Hit) -> Citation:
     """A passage as a citation of itself: whole passage, no highlights yet."""
-    chunk, doc = hit.chunk, hit.document
-    return Citation(
-        n=n,
-        doc_id=chunk.doc_id,
-        chunk_id=chunk.chunk_id,
-        title=doc.title,
-        date=doc.date,
-        outlet=doc.outlet,
-        passage=chunk.text,
-        passage_start=chunk.start,
-        passage_end=chunk.end,
-        start=chunk.start,
-        end=chunk.end,
-        quote=chunk.text,
-        score=round(hit.score, 6),
-    )
+    return Citation.of_passage(n, hit.chunk, hit.document, hit.score)
 
 
 _HEADER_TOKENS = 40
