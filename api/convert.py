@@ -5,6 +5,7 @@ Leaves out: the routes (``api.app``, ``api.stream``, ``api.openai_compat``).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
 
 from api.schemas import (
@@ -23,9 +24,16 @@ from qa.conversation import Message
 from qa.streaming import Passages
 
 
-def ask_response(answer: Answer) -> AskResponse:
+def new_answer_id() -> str:
+    """A fresh id for one answer, which feedback refers to (answers are not stored)."""
+    return f"ans_{uuid.uuid4().hex}"
+
+
+def ask_response(answer: Answer, answer_id: str | None = None) -> AskResponse:
+    """The body of ``/v1/ask``, under ``answer_id`` (a fresh one unless given)."""
     check = answer.verification
     return AskResponse(
+        answer_id=answer_id or new_answer_id(),
         answer=answer.text,
         citations=citations(answer.citations),
         language=answer.language,

@@ -30,6 +30,7 @@ STATUS = {
     "index_mismatch": 503,
     "index_corrupt": 503,
     "not_ready": 503,
+    "feedback_unavailable": 503,
 }
 
 

@@ -105,6 +105,9 @@ class VerificationOut(BaseModel):
 
 
 class AskResponse(BaseModel):
+    answer_id: str = Field(
+        ..., description="This answer's id (ans_…), to send feedback on it (POST /v1/feedback)."
+    )
     answer: str
     citations: list[CitationOut]
     language: str = Field(..., description="en, zh-Hans or zh-Hant.")
