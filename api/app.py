@@ -11,36 +11,56 @@ Leaves out: the answer logic (``qa.service``) and error rendering (``api.errors`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
+from fastapi.responses import Response
 
-from api import convert, cors, errors, openai_compat, stream, widget
+from api import admin, convert, cors, errors, feedback, openai_compat, stream, widget
+from api.access import KeyRing
 from api.deps import ERRORS, service_of
+from api.guard import Gate, Guard
+from api.metrics import CONTENT_TYPE, Metrics
+from api.observability import RequestContext, log_question
+from api.ratelimit import RateLimiter
+from api.reload import Reloader
 from api.schemas import AskRequest, AskResponse, DocumentList, DocumentOut, DocumentSummary
-from index.errors import ArticleQAError
-from qa.runtime import build_service
+from index.errors import ArticleQAError, IndexMissing
+from qa.runtime import Models, load_models
 from qa.service import QAService
 from qa.settings import Settings
 
 log = logging.getLogger("article_qa.api")
 
 
-def create_app(settings: Settings | None = None, *, service: QAService | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    service: QAService | None = None,
+    models: Models | None = None,
+) -> FastAPI:
+    """The app; a ``service`` is served as is, ``models`` (fakes in tests) replace loading."""
     settings = settings or Settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.service, app.state.load_error = service, None
-        if service is None:
-            try:
-                app.state.service = build_service(settings)
-            except ArticleQAError as exc:
-                log.error("not ready: %s", exc.message)
-                app.state.load_error = exc
+        app.state.service, app.state.load_error, app.state.reloader = service, None, None
+        if service is not None:
+            service.on_answer = metrics.observe_answer
+            metrics.observe_index(service.index)
+        else:
+            await to_thread.run_sync(_start, app, settings, models, metrics)
+        watcher = None
+        if app.state.reloader is not None and settings.reload_interval > 0:
+            watcher = asyncio.create_task(app.state.reloader.watch(settings.reload_interval))
         yield
+        if watcher is not None:
+            watcher.cancel()
 
     app = FastAPI(
         title="article-qa",
@@ -48,20 +68,61 @@ def create_app(settings: Settings | None = None, *, service: QAService | None = 
         description="Answers questions about a collection of Chinese articles, with citations.",
         lifespan=lifespan,
     )
+    app.state.settings, app.state.metrics = settings, metrics
     errors.install(app)
-    cors.install(app, settings.allowed_origins)
+    keys = KeyRing.from_settings(settings)
+    gate = Gate(
+        settings.max_concurrent_answers, settings.max_queued_answers, settings.queue_timeout
+    )
+    app.state.gate = gate
+    app.add_middleware(
+        Guard,
+        keys=keys,
+        limiter=RateLimiter(settings.rate_limit, settings.rate_limit_burst),
+        gate=gate,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+    )
+    widget_origins = sorted({o for k in keys.keys for o in k.origins})
+    cors.install(app, [*settings.allowed_origins, *widget_origins])
+    app.add_middleware(RequestContext, metrics=metrics)
     _routes(app)
     app.include_router(stream.router)
     app.include_router(openai_compat.router)
     app.include_router(widget.router)
+    app.include_router(feedback.router)
+    app.include_router(admin.router)
     return app
+
+
+def _start(app: FastAPI, settings: Settings, models: Models | None, metrics: Metrics) -> None:
+    """Load the models, then the index; without an index, keep watching for one."""
+    try:
+        models = models or load_models(settings)
+    except ArticleQAError as exc:
+        log.error("not ready: %s", exc.message)
+        app.state.load_error = exc
+        return
+    app.state.reloader = Reloader(settings, models, app.state, metrics)
+    app.state.reloader.check()
+    if app.state.service is None and app.state.load_error is None:
+        app.state.load_error = IndexMissing(
+            f"No index found at {settings.index_dir}. Build one with `qa ingest PATH`; "
+            "the server starts serving it as soon as it is published."
+        )
+    if app.state.load_error is not None:
+        log.error("not ready: %s", app.state.load_error.message)
 
 
 def _routes(app: FastAPI) -> None:
     @app.post("/v1/ask", response_model=AskResponse, responses=ERRORS)
-    def ask(body: AskRequest, request: Request) -> AskResponse:
-        history = convert.history(body.history)
-        return convert.ask_response(service_of(request).ask(body.question, body.top_k, history))
+    def ask(body: AskRequest, request: Request, response: Response) -> AskResponse:
+        service = service_of(request)  # one index version for the whole request
+        response.headers["X-Index-Version"] = service.index.version
+        answer = service.ask(body.question, body.top_k, convert.history(body.history))
+        settings: Settings = request.app.state.settings
+        log_question(log, answer.question, answer.language, settings.log_questions)
+        return convert.ask_response(answer)
 
     @app.get("/v1/documents", response_model=DocumentList)
     def documents(request: Request) -> DocumentList:
@@ -94,6 +155,12 @@ def _routes(app: FastAPI) -> None:
             source=info.source,
             text=text,
         )
+
+    @app.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+    def metrics(request: Request) -> Response:
+        state = request.app.state
+        state.metrics.observe_gate(state.gate.busy, state.gate.waiting)
+        return Response(state.metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

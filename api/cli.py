@@ -1,4 +1,4 @@
-"""The ``qa`` command line: ingest, clean, ask, documents, remove, eval, serve.
+"""The ``qa`` command line: ingest, clean, ask, documents, remove, eval, serve, feedback, keys.
 
 Each command reads `Settings` (``QA_*`` variables) once and passes plain
 values down.  Output is readable text by default and JSON with ``--json``.
@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 from index.errors import ArticleQAError
@@ -57,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="remove articles by document id")
     p.add_argument("doc_ids", nargs="+")
     p.set_defaults(run=_remove)
+    _feedback_parser(sub)
+    keys = sub.add_parser("keys", help="make API keys")
+    k = keys.add_subparsers(required=True, metavar="ACTION").add_parser(
+        "new", help="print a new secret once, and its hashed settings entry"
+    )
+    k.add_argument("name", help="the key's name, shown in logs and feedback (e.g. hr-portal)")
+    k.set_defaults(run=_keys_new)
     p = sub.add_parser("eval", help="measure retrieval and answers on public question sets")
     p.add_argument("--data", type=Path, required=True, help="folder of *.dev.*.jsonl sets")
     p.add_argument("--sets", default=None, help="comma-separated set names (default: all)")
@@ -81,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the HTTP API")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="worker processes, each loading the model; they share the index's "
+        "memory-mapped vectors (default 1)",
+    )
     p.set_defaults(run=_serve)
     return parser
 
@@ -177,6 +192,83 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _keys_new(args: argparse.Namespace, settings: Settings) -> int:
+    from api.access import new_key
+
+    secret, entry = new_key(args.name)
+    print(f"secret  {secret}")
+    print(f"entry   {entry}")
+    print(
+        "Give the secret to the client (it is not stored anywhere); add the entry to "
+        "QA_API_KEYS, QA_ADMIN_KEYS, or, with @origins appended, QA_WIDGET_KEYS.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _feedback_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("feedback", help="list or export the feedback given on answers")
+    actions = p.add_subparsers(required=True, metavar="ACTION")
+    for name, run, help in (
+        ("list", _feedback_list, "print feedback, newest first"),
+        ("export", _feedback_export, "write feedback as JSON lines, oldest first"),
+    ):
+        p = actions.add_parser(name, help=help)
+        p.add_argument("--since", type=_utc_time, default=None, help="ISO date or time (UTC)")
+        p.add_argument("--rating", choices=("up", "down"), default=None)
+        if name == "list":
+            p.add_argument("--limit", type=int, default=None, help="newest N only")
+            p.add_argument("--json", action="store_true", help="one JSON object per line")
+        else:
+            p.add_argument("--out", type=Path, required=True, help="FILE.jsonl")
+        p.set_defaults(run=run)
+
+
+_FEEDBACK_ROW = "{:<24}  {:<6}  {:<36}  {:<12}  {}"
+
+
+def _utc_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or time: {text!r}") from None
+
+
+def _feedback_list(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.feedback import FeedbackStore
+
+    store = FeedbackStore(settings.feedback_path, create=False)
+    records = store.list(since=args.since, limit=args.limit, rating=args.rating)
+    if args.json:
+        for record in records:
+            print(json.dumps(asdict(record), ensure_ascii=False))
+        return 0
+    print(_FEEDBACK_ROW.format("created_at (UTC)", "rating", "answer_id", "client", "comment"))
+    for r in records:
+        comment = " ".join((r.comment or "-").split())
+        comment = comment if len(comment) <= 60 else comment[:59] + "…"
+        print(_FEEDBACK_ROW.format(r.created_at, r.rating, r.answer_id, r.client or "-", comment))
+        if r.question:
+            print(f"{'':<24}  question: {' '.join(r.question.split())[:80]}")
+    up, down = (store.count(args.since, rating) for rating in ("up", "down"))
+    total = {"up": up, "down": down}.get(args.rating, up + down)
+    print(f"\n{len(records)} of {total} shown; {up} up, {down} down ({settings.feedback_path})")
+    return 0
+
+
+def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.feedback import FeedbackStore
+
+    records = FeedbackStore(settings.feedback_path, create=False).list(
+        args.since, None, args.rating
+    )
+    with args.out.open("w", encoding="utf-8") as out:
+        for record in reversed(records):
+            out.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+    print(f"exported {len(records)} feedback records to {args.out}")
+    return 0
+
+
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from qa import eval_data, eval_report, evaluate
     from qa.crosslingual import Dictionary
@@ -207,13 +299,22 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from api.app import create_app
-
+    # An import string and a factory, so that each worker process builds its own app
+    # (create_app() reads the same QA_* settings from the environment).
     uvicorn.run(
-        create_app(settings),
+        "api.app:create_app",
+        factory=True,
+        workers=args.workers,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level,

@@ -8,13 +8,15 @@ header the API does not take, is refused — here with 403 in the one error
 shape instead of Starlette's plain-text 400.  ``POST`` with a JSON body always
 needs a preflight across origins, so a refused page cannot even make the
 service answer.  ``Retry-After`` is exposed so a widget on an allowed origin
-can read it from a 429.  No credentials are allowed: the API uses none.
+can read it from a 429.  No cookies are allowed: the API's keys travel in
+``Authorization`` / ``X-API-Key``, which preflights accept.  The origins of
+widget keys (QA_WIDGET_KEYS) are allowed as well.
 
 With no origins configured (the default) only same-origin pages, such as the
 demo page at ``/``, can use the API from a browser.
 
-Leaves out: authentication and rate limiting (there are none); non-browser
-clients, which CORS does not concern.
+Leaves out: keys and rate limits (``api.guard``); non-browser clients,
+which CORS does not concern.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from starlette.responses import Response
 from api.errors import error_response
 
 METHODS = ["GET", "POST"]
-HEADERS = ["Content-Type", "Accept"]
+HEADERS = ["Content-Type", "Accept", "Authorization", "X-API-Key", "X-Request-ID"]
 PREFLIGHT_MAX_AGE = 600
 
 
@@ -57,7 +59,7 @@ def install(app: FastAPI, origins: list[str]) -> None:
         allow_origins=origins,
         allow_methods=METHODS,
         allow_headers=HEADERS,
-        expose_headers=["Retry-After"],
+        expose_headers=["Retry-After", "X-Request-ID"],
         allow_credentials=False,
         max_age=PREFLIGHT_MAX_AGE,
     )

@@ -108,6 +108,58 @@ def load_chat_model(settings: Settings) -> BaseChatModel | None:
     )
 
 
+@dataclass
+class Models:
+    """What a service needs besides the index: loaded once, kept across index reloads."""
+
+    embedder: Embedder
+    dictionary: Dictionary
+    chat_model: BaseChatModel | None = None
+    aux_embedder: Embedder | None = None
+
+
+def load_models(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    dictionary: Dictionary | None = None,
+    chat_model: BaseChatModel | None = None,
+    aux_embedder: Embedder | None = None,
+) -> Models:
+    warm_up()
+    return Models(
+        embedder=embedder or load_embedder(settings),
+        dictionary=dictionary or Dictionary.load(),
+        chat_model=chat_model or load_chat_model(settings),
+        aux_embedder=aux_embedder,
+    )
+
+
+def assemble(
+    settings: Settings, models: Models, index: LoadedIndex, generator: Generator | None = None
+) -> QAService:
+    """A service over ``index``; loads the cross-lingual encoder the first time one needs it."""
+    if models.aux_embedder is None and getattr(index, "aux", None) is not None:
+        models.aux_embedder = load_aux_embedder(settings)
+    extractive = ExtractiveGenerator(index)
+    chat_model = models.chat_model
+    llm = _llm_parts(settings, chat_model, extractive) if chat_model is not None else None
+    scorer = SupportScorer(index, models.embedder, models.dictionary, support_config(settings))
+    return QAService(
+        index=index,
+        embedder=models.embedder,
+        generator=generator or (llm.generator if llm else extractive),
+        config=retrieval_config(settings),
+        dictionary=models.dictionary,
+        max_question_chars=settings.max_question_chars,
+        fallback=extractive if llm else None,
+        rewriter=llm.rewriter if llm else HeuristicRewriter(),
+        verifier=Verifier(scorer, index),
+        grounding=settings.grounding if llm else "strict",
+        aux_embedder=models.aux_embedder,
+    )
+
+
 def build_service(
     settings: Settings,
     *,
@@ -118,29 +170,15 @@ def build_service(
     chat_model: BaseChatModel | None = None,
     aux_embedder: Embedder | None = None,
 ) -> QAService:
-    warm_up()
-    embedder = embedder or load_embedder(settings)
-    index = index or load_index(settings, embedder)
-    if aux_embedder is None and getattr(index, "aux", None) is not None:
-        aux_embedder = load_aux_embedder(settings)
-    dictionary = dictionary or Dictionary.load()
-    chat_model = chat_model or load_chat_model(settings)
-    extractive = ExtractiveGenerator(index)
-    llm = _llm_parts(settings, chat_model, extractive) if chat_model is not None else None
-    scorer = SupportScorer(index, embedder, dictionary, support_config(settings))
-    return QAService(
-        index=index,
+    models = load_models(
+        settings,
         embedder=embedder,
-        generator=generator or (llm.generator if llm else extractive),
-        config=retrieval_config(settings),
         dictionary=dictionary,
-        max_question_chars=settings.max_question_chars,
-        fallback=extractive if llm else None,
-        rewriter=llm.rewriter if llm else HeuristicRewriter(),
-        verifier=Verifier(scorer, index),
-        grounding=settings.grounding if llm else "strict",
+        chat_model=chat_model,
         aux_embedder=aux_embedder,
     )
+    index = index or load_index(settings, models.embedder)
+    return assemble(settings, models, index, generator)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from index.embed import Embedder
@@ -79,6 +79,7 @@ class QAService:
         self.verifier = verifier or Verifier(SupportScorer(index, embedder, dictionary), index)
         self.grounding = grounding
         self.aux_embedder = aux_embedder
+        self.on_answer: Callable[[Answer], None] | None = None  # e.g. metrics
 
     def ask(
         self, question: str, top_k: int | None = None, history: Sequence[Message] = ()
@@ -213,7 +214,7 @@ class QAService:
         text, citations = checked.text, checked.citations
         if declined and not checked.general_knowledge:
             text, citations = message("declined", language), []
-        return Answer(
+        answer = Answer(
             question=turn.question,
             text=text,
             citations=citations,
@@ -225,6 +226,9 @@ class QAService:
             verification=checked.verification,
             notices=tuple(notices),
         )
+        if self.on_answer is not None:
+            self.on_answer(answer)
+        return answer
 
 
 def _declined(language: Language) -> Draft:

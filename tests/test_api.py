@@ -6,8 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from index.errors import IndexMissing
+from qa.runtime import Models
 from qa.settings import Settings
+from tests.fakes import FakeEmbedder
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def test_ask_returns_answer_with_citations(client):
     r = client.post("/v1/ask", json={"question": "兰州市委的决定要求什么?"})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"answer", "citations", "language", "declined", "timings_ms"}
+    assert set(body) == {"answer_id", "answer", "citations", "language", "declined", "timings_ms"}
     assert body["language"] == "zh-Hans" and not body["declined"]
     assert set(body["timings_ms"]) == {"retrieve", "answer", "total"}
     assert body["citations"], body
@@ -108,12 +109,9 @@ def test_unexpected_errors_are_500_without_internals(fake_service, monkeypatch):
     assert "secret" not in error["message"]
 
 
-def test_not_ready_when_the_index_is_missing(tmp_path, monkeypatch):
-    def fail(settings):
-        raise IndexMissing("No index found at /somewhere. Build one with `qa ingest PATH`.")
-
-    monkeypatch.setattr("api.app.build_service", fail)
-    with TestClient(create_app(Settings(index_dir=tmp_path))) as c:
+def test_not_ready_when_the_index_is_missing(tmp_path, dictionary):
+    models = Models(FakeEmbedder(), dictionary)
+    with TestClient(create_app(Settings(index_dir=tmp_path), models=models)) as c:
         assert c.get("/healthz").status_code == 200
         assert_error(c.get("/readyz"), 503, "index_missing")
         assert_error(c.post("/v1/ask", json={"question": "x"}), 503, "index_missing")

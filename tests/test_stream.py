@@ -12,9 +12,11 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from index.errors import IndexMissing, NotFound
+from index.errors import NotFound
 from qa.language import detect
+from qa.runtime import Models
 from qa.settings import Settings
+from tests.fakes import FakeEmbedder
 from tests.llm_fakes import LANZHOU, Slow, llm_service, passage_numbers, scripted, sentence_of
 from tests.sse import read_events
 
@@ -58,9 +60,11 @@ def test_an_extractive_answer_streams_citations_tokens_done(fake_service):
     assert tokens(events) == done["answer"]
     with TestClient(create_app(Settings(), service=fake_service)) as client:
         body = client.post("/v1/ask", json={"question": QUESTION}).json()
-    assert {k: v for k, v in done.items() if k != "timings_ms"} == {
-        k: v for k, v in body.items() if k != "timings_ms"
+    varying = ("timings_ms", "answer_id")
+    assert {k: v for k, v in done.items() if k not in varying} == {
+        k: v for k, v in body.items() if k not in varying
     }
+    assert done["answer_id"] != body["answer_id"]
 
 
 def test_a_generated_answer_streams_raw_tokens_and_ends_checked(make):
@@ -161,12 +165,9 @@ def test_errors_before_the_first_event_are_plain_http_errors(fake_service, paylo
     assert r.json()["error"]["code"] == code
 
 
-def test_not_ready_is_503(tmp_path, monkeypatch):
-    def fail(settings):
-        raise IndexMissing("No index found.")
-
-    monkeypatch.setattr("api.app.build_service", fail)
-    with TestClient(create_app(Settings(index_dir=tmp_path))) as client:
+def test_not_ready_is_503(tmp_path, dictionary):
+    models = Models(FakeEmbedder(), dictionary)
+    with TestClient(create_app(Settings(index_dir=tmp_path), models=models)) as client:
         r = client.post("/v1/ask/stream", json={"question": "x"})
     assert r.status_code == 503 and r.json()["error"]["code"] == "index_missing"
 
