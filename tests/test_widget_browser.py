@@ -750,3 +750,51 @@ def test_a_page_on_an_origin_not_allowed_is_refused(page, live, site):
     )
     assert f"{live.url}/v1/ask/stream" in failures
     shot(page, "15-origin-not-allowed")
+
+
+WIDGET_KEY = "widget-key-for-the-intranet-page"
+
+
+def _keyed_page(site: StaticSite, server: LiveServer, name: str, key: str | None) -> str:
+    attribute = f' api-key="{key}"' if key else ""
+    return site.write(
+        name,
+        f"""<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8"></head><body>
+<article-qa-chat endpoint="{server.url}"{attribute}></article-qa-chat>
+<script src="{server.url}/widget.js" data-launcher="false" defer></script>
+</body></html>""",
+    )
+
+
+def test_a_widget_key_works_only_on_the_page_it_is_bound_to(page, fake_service, site):
+    from api.app import create_app
+    from qa.settings import Settings
+
+    settings = Settings(
+        api_keys="backend:backend-secret-0123456789",
+        widget_keys=f"intranet:{WIDGET_KEY}@{site.origin}",
+    )
+    server = LiveServer(create_app(settings, service=fake_service)).start()
+    try:
+        page.goto(_keyed_page(site, server, "keyed.html", WIDGET_KEY))
+        chat = Chat(page)
+        answer = chat.finished(chat.ask(LANZHOU_ZH))
+        expect(answer.locator(".answer")).to_contain_text("兰州")
+        answer.locator(".cite").first.click()  # the document request carries the key too
+        expect(chat.find(".sheet mark").first).to_be_visible()
+
+        for name, key in (("keyless.html", None), ("wrong-key.html", "not-the-key-0123456789")):
+            page.goto(_keyed_page(site, server, name, key))
+            chat = Chat(page)
+            failed = chat.finished(chat.ask(LANZHOU_ZH), "error")
+            expect(failed).to_have_attribute("data-error", "denied")
+            expect(failed.get_by_role("alert")).to_contain_text("此页面无权使用文章问答服务")
+        shot(page, "16-widget-key-refused")
+
+        elsewhere = _keyed_page(site, server, "copied.html", WIDGET_KEY)
+        page.goto(elsewhere.replace(site.origin, site.other_origin))  # the key copied to a page
+        chat = Chat(page)
+        failed = chat.finished(chat.ask(LANZHOU_ZH), "error")
+        expect(failed).to_have_attribute("data-error", "unreachable")  # CORS refuses it
+    finally:
+        server.stop()

@@ -6,8 +6,10 @@
  *   adds a chat button and panel to the page, talking to HOST (the script's origin).
  *   Optional: data-endpoint="http://HOST", data-lang="zh-Hans|zh-Hant|en",
  *   data-title, data-placeholder, data-position="bottom-right|bottom-left",
- *   data-launcher="false" (only define the element, for inline use).
- * Inline:    <article-qa-chat endpoint="http://HOST" lang="en" heading="…" placeholder="…">
+ *   data-launcher="false" (only define the element, for inline use),
+ *   data-api-key="…" (a widget key from QA_WIDGET_KEYS, bound to this page's origin).
+ * Inline:    <article-qa-chat endpoint="http://HOST" lang="en" heading="…" placeholder="…"
+ *   api-key="…">
  *   (heading may also be given as title). The UI language defaults to the page's lang.
  * Theme:     CSS custom properties on the element: --aqa-accent, --aqa-accent-text,
  *   --aqa-bg, --aqa-surface, --aqa-text, --aqa-muted, --aqa-border, --aqa-mark,
@@ -61,6 +63,11 @@
           : "Too many questions at the moment. Try again shortly.",
       rejected: "This question cannot be answered as asked (it may be empty or too long).",
       notReady: "The article service is not ready yet. Try again shortly.",
+      busy: (s) =>
+        s
+          ? `The article service is busy. Try again in ${s} s.`
+          : "The article service is busy. Try again shortly.",
+      denied: "This page may not use the article service (its key is missing or not valid here).",
       failed: "Something went wrong while answering. Try again.",
       cutOff: "The answer was cut off. Try again.",
       searchedFor: "Searched for: ",
@@ -100,6 +107,8 @@
       rateLimited: (s) => (s ? `提问过于频繁，请 ${s} 秒后再试。` : "提问过于频繁，请稍后再试。"),
       rejected: "无法按原样回答这个问题（可能为空或过长）。",
       notReady: "文章问答服务尚未就绪，请稍后再试。",
+      busy: (s) => (s ? `文章问答服务繁忙，请 ${s} 秒后再试。` : "文章问答服务繁忙，请稍后再试。"),
+      denied: "此页面无权使用文章问答服务（缺少密钥或密钥不适用于此页面）。",
       failed: "回答时出错，请重试。",
       cutOff: "回答中断了，请重试。",
       searchedFor: "检索内容：",
@@ -139,6 +148,8 @@
       rateLimited: (s) => (s ? `提問過於頻繁，請 ${s} 秒後再試。` : "提問過於頻繁，請稍後再試。"),
       rejected: "無法按原樣回答這個問題（可能為空或過長）。",
       notReady: "文章問答服務尚未就緒，請稍後再試。",
+      busy: (s) => (s ? `文章問答服務繁忙，請 ${s} 秒後再試。` : "文章問答服務繁忙，請稍後再試。"),
+      denied: "此頁面無權使用文章問答服務（缺少金鑰或金鑰不適用於此頁面）。",
       failed: "回答時出錯，請重試。",
       cutOff: "回答中斷了，請重試。",
       searchedFor: "檢索內容：",
@@ -764,6 +775,8 @@
 
   function kindOf(status, code) {
     if (status === 429 || code === "rate_limited") return "rateLimited";
+    if (code === "busy") return "busy";
+    if (status === 401 || status === 403) return "denied";
     if (["invalid_input", "invalid_request", "malformed_json"].includes(code)) return "rejected";
     if (status === 400 || status === 413 || status === 422) return "rejected";
     if (status === 503 || /^(index_|not_ready)/.test(code || "")) return "notReady";
@@ -832,7 +845,7 @@
 
   class ArticleQAChat extends HTMLElement {
     static get observedAttributes() {
-      return ["endpoint", "lang", "heading", "title", "placeholder", "position", "mode"];
+      return ["endpoint", "lang", "heading", "title", "placeholder", "position", "mode", "api-key"];
     }
 
     constructor() {
@@ -860,6 +873,12 @@
     get endpoint() {
       const given = this.getAttribute("endpoint") || SCRIPT_DATA.endpoint || SCRIPT_ORIGIN;
       return (given || location.origin).replace(/\/+$/, "");
+    }
+
+    /** Request headers carrying the widget key, when one is configured. */
+    authorised(headers) {
+      const key = this.getAttribute("api-key") || SCRIPT_DATA.apiKey;
+      return key ? { ...headers, Authorization: `Bearer ${key}` } : headers;
     }
 
     get language() {
@@ -1156,7 +1175,10 @@
           mode: "cors",
           credentials: "omit",
           signal,
-          headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+          headers: this.authorised({
+            "Content-Type": "application/json",
+            Accept: "text/event-stream",
+          }),
           body: JSON.stringify({ question: turn.question, history: turn.history }),
         });
       } catch (_) {
@@ -1222,7 +1244,7 @@
       this.setState(turn, "error");
       turn.node.dataset.error = reason.kind;
       const message =
-        reason.kind === "rateLimited" ? t.rateLimited(reason.retryAfter) : t[reason.kind];
+        typeof t[reason.kind] === "function" ? t[reason.kind](reason.retryAfter) : t[reason.kind];
       const detail = reason.detail ? h("p", { class: "detail", text: reason.detail }) : null;
       turn.alert.replaceChildren(
         h("div", { class: "error", role: "alert" }, h("p", { text: message }), detail),
@@ -1370,7 +1392,8 @@
     fetchDocument(docId) {
       if (!this.documents.has(docId)) {
         const url = `${this.endpoint}/v1/documents/${encodeURIComponent(docId)}`;
-        const request = fetch(url, { mode: "cors", credentials: "omit" }).then((response) => {
+        const init = { mode: "cors", credentials: "omit", headers: this.authorised({}) };
+        const request = fetch(url, init).then((response) => {
           if (!response.ok) throw new Error(`HTTP ${response.status}`);
           return response.json();
         });
@@ -1465,6 +1488,7 @@
     for (const name of ["endpoint", "lang", "placeholder", "position"]) {
       if (SCRIPT_DATA[name]) chat.setAttribute(name, SCRIPT_DATA[name]);
     }
+    if (SCRIPT_DATA.apiKey) chat.setAttribute("api-key", SCRIPT_DATA.apiKey);
     if (SCRIPT_DATA.title) chat.setAttribute("heading", SCRIPT_DATA.title);
     const place = () => document.body.append(chat);
     if (document.body) place();
