@@ -15,12 +15,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from api import admin, convert, cors, errors, feedback, openai_compat, stream, widget
+from api import admin, convert, cors, errors, feedback, guard, openai_compat, stream, widget
 from api.access import KeyRing
 from api.deps import ERRORS, service_of
 from api.guard import Gate, Guard
@@ -92,7 +93,13 @@ def create_app(
     app.include_router(widget.router)
     app.include_router(feedback.router)
     app.include_router(admin.router)
+    app.openapi = lambda: app.openapi_schema or _documented(app, keys)  # type: ignore[method-assign]
     return app
+
+
+def _documented(app: FastAPI, keys: KeyRing) -> dict[str, Any]:
+    app.openapi_schema = guard.document(FastAPI.openapi(app), keys)
+    return app.openapi_schema
 
 
 def _start(app: FastAPI, settings: Settings, models: Models | None, metrics: Metrics) -> None:

@@ -198,3 +198,37 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 
 def _too_large(limit: int) -> Refused:
     return Refused(413, "body_too_large", f"The request body is larger than {limit} bytes.")
+
+
+REFUSALS = {
+    401: "No valid API key.",
+    403: "The key may not use this endpoint, or not from this page.",
+    413: "The request body is too large.",
+    429: "Too many requests; see Retry-After.",
+}
+
+
+def document(schema: dict[str, Any], keys: KeyRing) -> dict[str, Any]:
+    """Add the keys and the refusals above to an OpenAPI schema, path by path."""
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {}).update(
+        {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        }
+    )
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    for path, operations in schema.get("paths", {}).items():
+        need = access.need(path)
+        if need == "public":
+            continue
+        refusals = dict(REFUSALS)
+        if path in ANSWER_PATHS:
+            refusals[503] = "No answer slot came free (busy), or the index is not ready."
+        for operation in operations.values():
+            optional = need == "reader" and keys.open_ask
+            operation["security"] = [*([{}] if optional else []), {"bearer": []}, {"apiKey": []}]
+            responses = operation.setdefault("responses", {})
+            for status, description in refusals.items():
+                responses.setdefault(str(status), {"description": description, "content": error})
+    return schema

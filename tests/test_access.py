@@ -158,3 +158,12 @@ def test_qa_keys_new_prints_a_secret_once_and_its_hashed_entry(capsys):
     key = access.parse_key(entry, "reader")
     assert access.KeyRing([key], open_ask=False).identify(secret) == key
     assert cli.main(["keys", "new", "bad name"]) == 2
+
+
+def test_the_openapi_schema_documents_keys_and_refusals(keyed):
+    spec = keyed.get("/openapi.json").json()
+    assert set(spec["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    ask = spec["paths"]["/v1/ask"]["post"]
+    assert ask["security"] == [{"bearer": []}, {"apiKey": []}]  # keys exist: not optional
+    assert {"401", "403", "413", "429", "503"} <= set(ask["responses"])
+    assert "security" not in spec["paths"]["/healthz"]["get"]
