@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 export QA_MODEL_CACHE_DIR ?= var/models
 export QA_INDEX_DIR ?= var/index
 
-.PHONY: help install model browser index run serve test test-fast lint format bench clean
+.PHONY: help install model browser index run serve test test-fast lint format bench load clean
 
 help:
 	@echo "make run      - install, prepare the model, index data/sample, serve on http://127.0.0.1:8000"
@@ -18,6 +18,7 @@ help:
 	@echo "make test-fast- unit tests only (fakes, no real model)"
 	@echo "make lint     - ruff (lint + format check) and mypy"
 	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index"
+	@echo "make load     - 32 clients for 5 minutes on /v1/ask and the stream, 1 then 2 workers"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +67,10 @@ format: install
 
 bench: model
 	$(BIN)/python benchmarks/bench_service.py
+
+# On the sample index (make index); LOAD_ARGS adds options, e.g. LOAD_ARGS="--duration 30".
+load: index
+	$(BIN)/python benchmarks/load.py --workers 1,2 $(LOAD_ARGS)
 
 clean:
 	rm -rf var test-artifacts .pytest_cache .mypy_cache .ruff_cache

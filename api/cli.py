@@ -307,18 +307,34 @@ def _positive_int(value: str) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+    import shutil
+    import tempfile
+
     import uvicorn
 
-    # An import string and a factory, so that each worker process builds its own app
-    # (create_app() reads the same QA_* settings from the environment).
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        workers=args.workers,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=settings.log_level,
-    )
+    from api.observability import log_config
+
+    metrics_dir = None
+    if args.workers > 1:  # every worker records into this folder; /metrics sums them
+        metrics_dir = tempfile.mkdtemp(prefix="qa-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        # An import string and a factory, so that each worker process builds its own app
+        # (create_app() reads the same QA_* settings from the environment).
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            log_level=settings.log_level,
+            log_config=log_config(settings.log_level, settings.log_format),
+            access_log=False,  # article_qa.access writes one line per request instead
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
