@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.reload import Reloader
-from api.schemas import ErrorResponse
+from api.schemas import ErrorResponse, Text
 from index import build, versions
 from index.embed import Embedder
 from index.errors import InvalidInput, NotReady
@@ -43,7 +43,7 @@ FileName = Annotated[
 class Upload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: FileName = Field(description="File name; its stem is the document id, e.g. `004`.")
-    content: str = Field(description="The file's text, or its bytes in base64.")
+    content: Text = Field(description="The file's text, or its bytes in base64.")
     encoding: Literal["text", "base64"] = "text"
 
 
@@ -87,6 +87,7 @@ def ingest(body: IngestRequest, request: Request) -> ChangeReport:
             settings.chunk_params,
             aux=_aux(settings, models),
         )
+        report.failed = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.failed]
     _reloader(request).check()
     return _report(report)
 
@@ -114,6 +115,8 @@ def _aux(settings: Settings, models: Models) -> Embedder | None:
 def _write(folder: Path, doc: Upload) -> Path:
     if doc.name in (".", ".."):
         raise InvalidInput(f"{doc.name!r} is not a file name.")
+    if len(doc.name.encode("utf-8")) > 255:
+        raise InvalidInput(f"{doc.name[:40]}…: a file name may have at most 255 bytes.")
     path = folder / doc.name
     if path.exists():
         raise InvalidInput(f"Two documents are named {doc.name!r}.")

@@ -131,7 +131,7 @@ def _routes(app: FastAPI) -> None:
         log_question(log, answer.question, answer.language, settings.log_questions)
         return convert.ask_response(answer)
 
-    @app.get("/v1/documents", response_model=DocumentList)
+    @app.get("/v1/documents", response_model=DocumentList, responses={503: ERRORS[503]})
     def documents(request: Request) -> DocumentList:
         index = service_of(request).index
         return DocumentList(

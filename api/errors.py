@@ -10,7 +10,9 @@ Leaves out: logging policy beyond recording unexpected exceptions.
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,9 +36,18 @@ STATUS = {
 }
 
 
+class _ErrorJSON(JSONResponse):
+    """JSON that renders whatever it is given: a lone surrogate echoed from a request (a
+    field name, a value) is written as its ``\\ud800`` escape instead of failing."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
+
+
 def error_response(status: int, code: str, message: str, detail: object = None) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "detail": detail}}
-    return JSONResponse(body, status_code=status)
+    return _ErrorJSON(body, status_code=status)
 
 
 def install(app: FastAPI) -> None:
@@ -68,7 +79,9 @@ def _describe(error: dict) -> str:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail))
+    response = error_response(exc.status_code, code, str(exc.detail))
+    response.headers.update(exc.headers or {})  # e.g. the Allow header of a 405
+    return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

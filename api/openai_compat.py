@@ -41,6 +41,7 @@ from api.openai_schemas import (
     ModelList,
     Usage,
 )
+from api.schemas import ErrorResponse
 from index.chunk import count_tokens
 from index.errors import InvalidInput, NotFound
 from prompts import message
@@ -50,6 +51,24 @@ from qa.streaming import Event, Finished, Passages, Verified
 
 router = APIRouter()
 INLINE_NOTICES = ("llm_unavailable",)
+STREAM_RESPONSE = sse.stream_response(
+    "A chat.completion, or with `stream: true` Server-Sent Events: chat.completion.chunk "
+    "data, then `[DONE]` (or an error instead).",
+    sse.event_schema(
+        None,
+        {
+            "anyOf": [
+                sse.json_schema(ChatCompletionChunk, inline=(ChunkChoice, Delta)),
+                sse.component(ErrorResponse),
+            ]
+        },
+    ),
+    {
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {"event": {"const": "message"}, "data": {"const": "[DONE]"}},
+    },
+)
 
 
 @router.get("/v1/models", response_model=ModelList)
@@ -60,7 +79,7 @@ def models() -> ModelList:
 @router.post(
     "/v1/chat/completions",
     response_model=ChatCompletion,
-    responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
+    responses={**ERRORS, 200: STREAM_RESPONSE},
 )
 async def chat_completions(body: ChatCompletionRequest, request: Request) -> object:
     if body.model != MODEL_ID:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.schemas import MAX_HISTORY, MAX_MESSAGE_CHARS, AskResponse, CitationOut
+from api.schemas import MAX_HISTORY, MAX_MESSAGE_CHARS, AskResponse, CitationOut, Text, characters
 
 MODEL_ID = "article-qa"
 
@@ -26,7 +26,7 @@ class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str
-    text: str | None = Field(None, max_length=MAX_MESSAGE_CHARS)
+    text: Text | None = Field(None, max_length=MAX_MESSAGE_CHARS)
 
 
 class ChatMessage(BaseModel):
@@ -35,11 +35,20 @@ class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[ContentPart] | None = Field(None, max_length=MAX_MESSAGE_CHARS)
 
+    @field_validator("content")
+    @classmethod
+    def _only_characters(cls, value: str | list[ContentPart] | None) -> object:
+        return characters(value) if isinstance(value, str) else value
+
 
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    model: str = Field(..., description=f"Must be {MODEL_ID!r}.")
+    model: Text = Field(
+        ...,
+        description=f"Must be {MODEL_ID!r}; any other name is 404 `not_found`, as with OpenAI.",
+        json_schema_extra={"enum": [MODEL_ID]},  # documented, not validated: 404, not 422
+    )
     messages: list[ChatMessage] = Field(..., min_length=1, max_length=MAX_HISTORY + 1)
     stream: bool = Field(False, description="Stream chat.completion.chunk events.")
     n: int = Field(1, ge=1, le=1, description="Only one answer is made.")

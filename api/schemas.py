@@ -15,25 +15,55 @@ the OpenAI-compatible bodies (``api.openai_schemas``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer
+
+from qa.settings import Settings
 
 MAX_HISTORY = 100
 MAX_MESSAGE_CHARS = 20_000
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def characters(value: str) -> str:
+    """Refuse lone surrogates: a JSON escape such as ``\\ud800`` decodes to a code point
+    that is no character and cannot be written as UTF-8, so no answer could carry it."""
+    if _SURROGATE.search(value):
+        raise ValueError("contains a lone surrogate (\\ud800-\\udfff), which is not a character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(characters)]
+"""A string from a request that may reach a response, a log or a store: characters only."""
+
+# What the service accepts as a question (``QAService.validate``, which answers 400, not
+# the 422 of a wrong type): documented, not enforced here.  The pattern asks for one
+# character that is not whitespace to ``str.strip``.
+_SPACE = (
+    "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+_LIMIT = Settings.model_fields["max_question_chars"].default
+QUESTION_SCHEMA: dict[str, Any] = {"minLength": 1, "maxLength": _LIMIT, "pattern": f"[^{_SPACE}]"}
 
 
 class HistoryMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"] = Field(..., description="Who said it.")
-    content: str = Field(..., max_length=MAX_MESSAGE_CHARS, description="What was said.")
+    content: Text = Field(..., max_length=MAX_MESSAGE_CHARS, description="What was said.")
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., description="The question, in English or Chinese.")
+    question: Text = Field(
+        ...,
+        description="The question, in English or Chinese: not blank, and at most "
+        "QA_MAX_QUESTION_CHARS (2000 by default) characters once trimmed. Either refused: 400.",
+        json_schema_extra=QUESTION_SCHEMA,
+    )
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (1-50).")
     history: list[HistoryMessage] = Field(
         default_factory=list,
@@ -63,6 +93,10 @@ class CitationOut(BaseModel):
 
 
 def _without_unset(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Serializers that drop unset optional fields call this.  They are left unannotated:
+    a return annotation (``dict[str, Any]``) would become the model's documented schema,
+    a bare object, where without one the schema lists the fields (those dropped when
+    unset are the ones not required)."""
     return {k: v for k, v in data.items() if not (k in names and v is None)}
 
 
@@ -73,7 +107,7 @@ class Timings(BaseModel):
     total: float
 
     @model_serializer(mode="wrap")
-    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _omit_unset(self, handler):  # unannotated: see _without_unset
         return _without_unset(handler(self), ("verify",))
 
 
@@ -125,7 +159,7 @@ class AskResponse(BaseModel):
     notices: list[NoticeOut] | None = Field(None, description="What the reader should know.")
 
     @model_serializer(mode="wrap")
-    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _omit_unset(self, handler):  # unannotated: see _without_unset
         optional = ("rewritten_query", "mode", "verification", "notices")
         return _without_unset(handler(self), optional)
 

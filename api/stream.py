@@ -29,16 +29,27 @@ from fastapi.responses import StreamingResponse
 
 from api import convert, sse
 from api.deps import ERRORS, service_of
-from api.schemas import AskRequest
+from api.schemas import (
+    AskRequest,
+    AskResponse,
+    ErrorResponse,
+    NoticeOut,
+    StreamPassages,
+    StreamToken,
+)
 from qa.answer import Notice
 from qa.streaming import Event, Finished, Passages, Token
 
 router = APIRouter()
 STREAM_RESPONSE = {
-    200: {
-        "description": "Server-Sent Events: citations, token…, notice…, then done or error.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    },
+    200: sse.stream_response(
+        "Server-Sent Events: citations, token…, notice…, then done or error.",
+        sse.event_schema("citations", sse.json_schema(StreamPassages)),
+        sse.event_schema("token", sse.json_schema(StreamToken)),
+        sse.event_schema("notice", sse.component(NoticeOut)),
+        sse.event_schema("done", sse.component(AskResponse)),
+        sse.event_schema("error", sse.component(ErrorResponse)),
+    ),
     **ERRORS,
 }
 

@@ -5,7 +5,8 @@ and optional key, with separate connect and read timeouts and bounded
 retries; it is imported only when an LLM is configured (it takes over a
 second to import).  `LLMGenerator` sends the answer prompt (``qa.prompting``)
 and returns, or streams, the model's raw reply; `LLMRewriter` asks it for a
-standalone version of a follow-up question (``prompts/rewrite.txt``).  Any
+standalone version of a follow-up question (``prompts/rewrite.txt``, the
+conversation fenced and its tags escaped like the answer prompt's passages).  Any
 failure — connection refused, timeout, an error status, an empty or
 malformed reply — raises `GenerationError` from the generator, while the
 rewriter falls back to the heuristic with a notice.  A ``<think>…</think>``
@@ -31,7 +32,7 @@ from qa.answer import Draft, GenerationError, Notice, Sources
 from qa.conversation import Message, Rewrite, Rewriter
 from qa.language import detect
 from qa.markers import strip_markers
-from qa.prompting import AnswerPrompt
+from qa.prompting import AnswerPrompt, escape_tags
 from qa.query import Query
 from qa.retrieve import Hit
 
@@ -124,7 +125,7 @@ class LLMRewriter:
             return self.fallback.rewrite(question, history)
         try:
             prompt = _rewrite_template().format_messages(
-                history=_transcript(recent), question=question
+                history=_transcript(recent), question=escape_tags(question)
             )
             line = _standalone_line(reply_text(self.model.invoke(prompt)), question)
             return Rewrite(_in_script_of(question, line))
@@ -201,7 +202,7 @@ def _describe(exc: Exception) -> str:
 def _transcript(turns: list[Message]) -> str:
     lines = []
     for turn in turns:
-        text = " ".join(strip_markers(turn.content).split())
+        text = escape_tags(" ".join(strip_markers(turn.content).split()))
         if len(text) > MAX_TURN_CHARS:
             text = text[:MAX_TURN_CHARS] + "…"
         lines.append(f"{'User' if turn.role == 'user' else 'Assistant'}: {text}")

@@ -11,6 +11,8 @@ so rendering unchanged claims only normalises marker spelling.
 
 `stable_end` tells a stream how much of the text so far is made of finished
 claims: up to the last sentence end after which a new sentence has begun.
+`disarm` rewrites the groups in quoted text (an article's own ``[1]`` footnotes,
+or a forged passage number) as ``(1)``, which is no longer a marker.
 
 Leaves out: what the numbers refer to and whether they are right (``qa.verify``).
 """
@@ -24,7 +26,13 @@ _NUMBERS = r"\d{1,3}(?:\s*(?:[,，、;；]|[-–])\s*\d{1,3})*"
 _MARKER = rf"[ \t]*[\[［【]\s*{_NUMBERS}\s*[\]］】]"
 _GROUP = re.compile(rf"(?:{_MARKER})+")
 _END = re.compile(r"(?:[。！？；!?;]+|…+|\.(?=\s)|\n)[”’」』）)》\"']*")
-_PARTIAL = re.compile(r"[\[［【]\s*(?:\d{1,3}(?:\s*(?:[,，、;；]|[-–])\s*)?)*$")
+_SEPARATOR = r"\s*(?:[,，、;；]|[-–])\s*"
+# A group still being written: numbers, each followed by a separator but the last, which may
+# be followed by blanks ("[1 " before "]").  Unambiguous (digits never run on into the next
+# number), so a failed match costs linear time: with "(?:\d{1,3}(?:sep)?)*" a run of 30
+# digits took seconds to fail, 40 hours.
+_PARTIAL = re.compile(rf"[\[［【]\s*(?:\d{{1,3}}(?:{_SEPARATOR}\d{{1,3}})*(?:{_SEPARATOR}|\s+)?)?")
+_BLANK = re.compile(r"\s*")
 _WORD = re.compile(r"[^\W\d_]", re.UNICODE)
 MAX_RANGE = 20
 
@@ -71,21 +79,30 @@ def strip_markers(text: str) -> str:
     return _GROUP.sub("", text)
 
 
+def disarm(text: str) -> str:
+    """``text`` with every marker group's brackets made round: ``[1][2]`` -> ``(1)(2)``."""
+    return _GROUP.sub(lambda group: group.group().translate(_ROUND), text)
+
+
+_ROUND = str.maketrans({"[": "(", "［": "(", "【": "(", "]": ")", "］": ")", "】": ")"})
+
+
 def stable_end(text: str) -> int:
     """Length of the prefix of ``text`` whose claims can no longer change."""
     stable = 0
     for end in _END.finditer(text):
         position = end.end()
-        while True:
-            blank = len(text[position:]) - len(text[position:].lstrip())
-            group = _GROUP.match(text, position + blank)
-            if group is None:
-                break
+        while group := _GROUP.match(text, _blank_end(text, position)):
             position = group.end()
-        rest = text[position:].lstrip()
-        if rest and not _PARTIAL.fullmatch(rest):
-            stable = len(text) - len(rest)
+        rest = _blank_end(text, position)  # where the next claim begins, if any
+        if rest < len(text) and not _PARTIAL.fullmatch(text, rest):
+            stable = rest
     return stable
+
+
+def _blank_end(text: str, position: int) -> int:
+    match = _BLANK.match(text, position)
+    return match.end() if match else position
 
 
 def _sentences(text: str) -> list[Claim]:

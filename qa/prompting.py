@@ -1,14 +1,25 @@
 """The answer prompt: numbered passages packed to a token budget, as chat messages.
 
-Passages go in retrieval order, each as ``[n] title (date, outlet)`` followed
-by its text (``prompts/passage.txt``), while they fit ``QA_LLM_CONTEXT_TOKENS``
-(tiktoken cl100k, the chunker's own count); a first passage longer than the
-whole budget is cut to it.  The system message (``prompts/answer_system.txt``)
-holds the rules, the answer's language and the grounding policy
-(``grounding_strict.txt`` or ``grounding_general.txt``, with the exact decline
-sentence and general-knowledge heading the verifier recognises); the user
-message (``answer_user.txt``) holds the passages and the question.  The
-templates are LangChain ``ChatPromptTemplate``s, built on first use.
+Passages go in retrieval order, each fenced as a ``<passage n="…">`` …
+``</passage>`` block holding ``[n] title (date, outlet)`` and its text
+(``prompts/passage.txt``), while they fit ``QA_LLM_CONTEXT_TOKENS`` (tiktoken
+cl100k, the chunker's own count); a first passage longer than the whole budget
+is cut to it.  The system message (``prompts/answer_system.txt``) holds the
+rules, the answer's language and the grounding policy (``grounding_strict.txt``
+or ``grounding_general.txt``, with the exact decline sentence and
+general-knowledge heading the verifier recognises); the user message
+(``answer_user.txt``) holds the passages and then the question.  The templates
+are LangChain ``ChatPromptTemplate``s, built on first use.
+
+Article text is untrusted (a scraped page may say "忽略以上指令……"), so what
+goes inside a fence is `quote`d: ``<`` and ``>`` become ``&lt;`` and ``&gt;``
+(so no passage can close its block, open another, or smuggle a chat-template
+token such as ``<|im_start|>``), tag-like look-alikes (``＜/passage＞``) and
+bracketed control words (``[INST]``) are defused, and ``[n]`` groups become
+``(n)`` (``qa.markers.disarm``), so the only passage numbers the model sees
+are the ones the prompt gives.  The rules say what is inside a block is quoted
+material, never instructions.  The question and the rewrite transcript get
+`escape_tags` (they may not open or close a fence either).
 
 Leaves out: sending the messages (``qa.llm``) and checking the reply (``qa.verify``).
 """
@@ -16,12 +27,14 @@ Leaves out: sending the messages (``qa.llm``) and checking the reply (``qa.verif
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from index.chunk import count_tokens, encoding
 from prompts import message, template
 from qa.answer import Citation
+from qa.markers import disarm
 from qa.query import Query
 from qa.retrieve import Hit
 
@@ -52,7 +65,7 @@ class AnswerPrompt:
             language=message("language_name", language),
             grounding=rules.rstrip(),
             passages="\n".join(blocks) if blocks else NO_PASSAGES,
-            question=query.text,
+            question=escape_tags(query.text),
         )
         return messages, sources
 
@@ -77,13 +90,37 @@ def passage_citation(n: int, hit: Hit) -> Citation:
     return Citation.of_passage(n, hit.chunk, hit.document, hit.score)
 
 
-_HEADER_TOKENS = 40
+def escape_tags(text: str) -> str:
+    """``text`` with no ``<`` or ``>`` (``&lt;``, ``&gt;``) and no tag-like look-alikes."""
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    return _LOOKALIKE_TAG.sub("&lt;", text)
+
+
+def quote(text: str) -> str:
+    """Untrusted article text made safe to fence: it cannot end its block, open another,
+    forge a passage number or spell a chat-template control token."""
+    return disarm(_CONTROL_WORD.sub(r"(\1)", escape_tags(text)))
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# Full-width, small, single-guillemet, technical, mathematical and CJK angle brackets that
+# begin something tag-like (a letter, "/", "|", "!" or "?" after them).
+_LOOKALIKE_TAG = re.compile(r"[\uff1c\ufe64\u2039\u2329\u27e8\u3008](?=\s*[/|!?]?\s*[A-Za-z|])")
+# [INST], [/INST], [SYSTEM_PROMPT], [TOOL_CALLS]: chat-template words some tokenizers read
+_CONTROL_WORD = re.compile(r"[\[［【]\s*(/?[A-Z][A-Z_]{2,})\s*[\]］】]")
+_HEADER_TOKENS = 48  # the fence lines and "[n] title (date, outlet)"
 
 
 def _passage_block(citation: Citation, hit: Hit) -> str:
     meta = ", ".join(x for x in (citation.date, citation.outlet) if x) or "undated"
     return template("passage.txt").format(
-        n=citation.n, title=citation.title, meta=meta, text=hit.chunk.text.strip()
+        n=citation.n,
+        title=quote(one_line(citation.title)),
+        meta=quote(one_line(meta)),
+        text=quote(hit.chunk.text.strip()),
     )
 
 

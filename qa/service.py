@@ -212,8 +212,11 @@ class QAService:
             notices.append(Notice("unsupported", message("notice_unsupported", language)))
         declined = draft.declined or checked.declined
         text, citations = checked.text, checked.citations
+        verification = checked.verification
         if declined and not checked.general_knowledge:
             text, citations = message("declined", language), []
+            notices = [n for n in notices if n.code != "unsupported"]
+            verification = verification and replace(verification, unsupported=())
         answer = Answer(
             question=turn.question,
             text=text,
@@ -223,7 +226,7 @@ class QAService:
             timings_ms=clock.timings(),
             rewritten_query=turn.query if turn.history else None,
             mode=draft.mode if self.fallback is not None else None,
-            verification=checked.verification,
+            verification=verification,
             notices=tuple(notices),
         )
         if self.on_answer is not None:

@@ -190,3 +190,14 @@ def test_answers_during_updates_each_come_from_one_whole_version(admin, index_di
         if served in contents:  # versions in between were published and replaced at once
             assert cited <= contents[served], (served, cited)
     assert any(c & {"probe0", "probe1"} for _, c in problems)
+
+
+def test_upload_failures_name_the_file_not_the_servers_temporary_folder(admin):
+    r = admin.post(
+        "/v1/admin/documents",
+        json={"documents": [{"name": "empty.txt", "content": " "}]},
+        headers=AUTH,
+    )
+    (failure,) = r.json()["failed"]
+    assert failure["file"] == "empty.txt" and "qa-upload-" not in failure["reason"]
+    assert failure["reason"].startswith("empty.txt")
