@@ -4,8 +4,12 @@
 version (see ``index.versions``): the previous chunk store and vectors are
 carried over, a changed article's chunks are replaced, an unchanged article
 (same content hash) costs nothing, and when nothing changed no version is
-written at all.  A file that fails is reported and the rest of the batch
-still lands.  ``remove`` deletes documents the same way.
+written at all.  A file that fails — unreadable, binary, too big, empty after
+cleaning, or anything it makes the cleaner raise — is reported with its reason
+in ``Report.failed`` and the rest of the batch still lands, in one version; so
+is a path that does not exist or a folder without articles.  ``remove`` deletes
+documents the same way.  A crash at any point leaves the previous version
+served (see ``index.versions``).
 
 Leaves out: query-time loading (``index.loader``).
 """
@@ -29,7 +33,7 @@ from index.clean import clean_document
 from index.embed import Embedder
 from index.errors import ArticleQAError, IndexMismatch, IngestError, NotFound
 from index.manifest import ChunkParams, Manifest
-from index.sources import Record, Source, discover, read_source, record_source
+from index.sources import Record, Source, discover, display, read_source, record_source
 from index.store import ChunkRecord, ChunkStore, DocumentInfo
 from index.textnorm import keyword_terms
 from index.vectors import FaissIndex
@@ -60,8 +64,21 @@ def ingest(
     aux: Embedder | None = None,
 ) -> Report:
     """Ingest files and folders; ``aux`` adds cross-lingual vectors (``index.use_encoder``)."""
-    loaders = [(str(p), functools.partial(read_source, p)) for p in discover(paths)]
+    loaders: list[tuple[str, Callable[[], Source]]] = []
+    for path in paths:
+        try:
+            found = discover([path])
+            if not found and path.is_dir():
+                raise IngestError(f"{display(path)}: no .txt, .md or .html files in this folder")
+        except ArticleQAError as exc:
+            loaders.append((display(path), functools.partial(_fail, exc)))
+            continue
+        loaders += [(display(p), functools.partial(read_source, p)) for p in found]
     return _ingest(index_dir, loaders, (embedder, aux), params, rebuild=rebuild, progress=progress)
+
+
+def _fail(exc: ArticleQAError) -> Source:
+    raise exc
 
 
 def ingest_records(
@@ -106,7 +123,7 @@ def _ingest(
 def remove(index_dir: Path, doc_ids: Sequence[str]) -> Report:
     report = Report()
     with versions.writer_lock(index_dir):
-        current = versions.current(index_dir)
+        current = versions.pointed(index_dir)
         if current is None:
             raise NotFound(f"There is no index at {index_dir}.")
         work = _Work.copy_of(current, manifest.read(current), index_dir)
@@ -165,8 +182,10 @@ def _open_work(
     fresh = Manifest(embedder.model_id, embedder.checksum, embedder.dimension, params)
     if aux is not None:
         fresh.aux_model_id, fresh.aux_dimension = aux.model_id, aux.dimension
-    current = versions.current(index_dir)
-    if current is None or rebuild:
+    if rebuild:
+        return _Work.empty(index_dir, fresh)
+    current = versions.pointed(index_dir)  # a damaged pointer: say so, suggest --rebuild
+    if current is None:
         return _Work.empty(index_dir, fresh)
     meta = manifest.read(current)
     meta.check_model(embedder.model_id, embedder.checksum)
@@ -213,10 +232,14 @@ def _stage_documents(
                 continue
             item = _prepare(source, params, embedder, next_id)
         except ArticleQAError as exc:
-            report.failed.append((str(path), exc.message))
+            report.failed.append((path, exc.message))
             continue
-        except (OSError, ValueError) as exc:
-            report.failed.append((str(path), f"{path}: {exc}"))
+        except OSError as exc:
+            report.failed.append((path, f"{path}: cannot be read ({exc.strerror or exc})"))
+            continue
+        except Exception as exc:  # whatever one hostile file makes the cleaner raise
+            reason = f"{type(exc).__name__}: {exc}"[:300]
+            report.failed.append((path, f"{path}: could not be ingested ({reason})"))
             continue
         next_id += len(item.chunks)
         if known_hash is not None:
@@ -241,7 +264,7 @@ def _prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: 
         cleaned.outlet,
         cleaned.origin,
         cleaned.author,
-        source.path.name,
+        display(source.path.name),
         source.content_hash,
         datetime.now(UTC).isoformat(timespec="seconds"),
     )

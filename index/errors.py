@@ -10,6 +10,11 @@ Leaves out: HTTP statuses (an API concern) and validation of request bodies
 
 from __future__ import annotations
 
+# How to recover from a damaged index, for messages that end in it.
+REBUILD_HINT = (
+    "Rebuild it with `qa ingest --rebuild PATH...` (the files or folders of your articles)"
+)
+
 
 class ArticleQAError(Exception):
     """Base class; ``code`` names the kind of failure."""

@@ -16,6 +16,13 @@ YAML-ish front matter keys (title, date, author, source, site) become hints.
 Hint keys are ``title``, ``date``, ``author``, ``outlet`` and ``origin``; values are
 raw strings, to be normalised by `index.metadata`.
 
+Hostile markup: nothing executable reaches the text.  Script, style and template
+contents are dropped (and skipped again while collecting text), attributes (event
+handlers, ``javascript:`` links) are never text, hint values lose any markup, and
+Markdown's inline HTML loses its ``<script>``/``<style>`` blocks with their content.
+Collecting the text is one pass over the tree (no re-parenting), so a page of tens of
+thousands of paragraphs costs linear time.
+
 Leaves out: the line-level boilerplate rules and body selection (`index.clean`),
 character repairs (`index.pinyin`), byte decoding, and JavaScript-rendered content.
 """
@@ -24,7 +31,8 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4.element import PreformattedString, Script, Stylesheet, TemplateString
 
 DROP_TAGS = (
     "script", "style", "nav", "header", "footer", "aside", "form", "iframe",
@@ -69,13 +77,39 @@ _MD_SUBS = (
 )
 
 
-def _meta(soup: BeautifulSoup, *keys: str) -> str:
-    for key in keys:
-        pattern = re.compile(f"^{re.escape(key)}$", re.I)
+_MARKUP = re.compile(r"<[A-Za-z/!?][^>]*>")
+_RAW_BLOCK = re.compile(
+    r"<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)", re.I | re.S
+)
+_SKIPPED_STRINGS = (PreformattedString, Script, Stylesheet, TemplateString)  # comments & co.
+
+
+def _plain(value: str) -> str:
+    """A hint value as plain text: markup (and script/style content) removed."""
+    if "<" in value:
+        value = _MARKUP.sub(" ", _RAW_BLOCK.sub(" ", value))
+    return _WS.sub(" ", value).strip()
+
+
+def _meta_index(soup: BeautifulSoup) -> dict[tuple[str, str], str]:
+    """(attribute, lower-cased key) -> content of the first such ``<meta>`` with content."""
+    found: dict[tuple[str, str], str] = {}
+    for tag in soup.find_all("meta"):
+        content = str(tag.get("content") or "").strip() if isinstance(tag, Tag) else ""
+        if not content:
+            continue
         for attr in ("property", "name", "itemprop"):
-            tag = soup.find("meta", attrs={attr: pattern})
-            if isinstance(tag, Tag) and str(tag.get("content") or "").strip():
-                return str(tag.get("content")).strip()
+            key = str(tag.get(attr) or "").strip().lower()
+            if key:
+                found.setdefault((attr, key), content)
+    return found
+
+
+def _meta(metas: dict[tuple[str, str], str], *keys: str) -> str:
+    for key in keys:
+        for attr in ("property", "name", "itemprop"):
+            if (attr, key.lower()) in metas:
+                return metas[(attr, key.lower())]
     return ""
 
 
@@ -84,19 +118,21 @@ def _text_of(tag: object) -> str:
 
 
 def _metadata_hints(soup: BeautifulSoup) -> dict[str, str]:
+    metas = _meta_index(soup)
     time_tag = soup.find("time", attrs={"datetime": True})
     hints = {
-        "title": _meta(soup, "og:title", "twitter:title") or _text_of(soup.find("h1")),
-        "date": _meta(soup, "article:published_time", "og:published_time", "pubdate",
+        "title": _meta(metas, "og:title", "twitter:title") or _text_of(soup.find("h1")),
+        "date": _meta(metas, "article:published_time", "og:published_time", "pubdate",
                       "publishdate", "datePublished", "date", "dc.date"),
-        "author": _meta(soup, "author", "article:author", "dc.creator"),
-        "outlet": _meta(soup, "og:site_name", "application-name"),
+        "author": _meta(metas, "author", "article:author", "dc.creator"),
+        "outlet": _meta(metas, "og:site_name", "application-name"),
     }  # fmt: skip
     if not hints["title"]:
         hints["title"] = _text_of(soup.find("title"))
     if not hints["date"] and isinstance(time_tag, Tag):
         hints["date"] = str(time_tag.get("datetime") or "")
-    return {key: value for key, value in hints.items() if value}
+    plain = {key: _plain(value) for key, value in hints.items()}
+    return {key: value for key, value in plain.items() if value}
 
 
 def _looks_like_furniture(el: Tag) -> bool:
@@ -116,23 +152,60 @@ def _drop_furniture(soup: BeautifulSoup) -> None:
         tag.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
-    for el in soup.find_all(True):
-        if el.decomposed or el.name in ("html", "body", "article", "main"):
-            continue
-        if _looks_like_furniture(el) and el.find(["article", "main"]) is None:
-            el.decompose()
+    # Top-down, not descending into what goes: one pass (asking a never-decomposed Tag
+    # for ``.decomposed`` runs a subtree search, which made deep pages quadratic).
+    holders: set[int] = set()  # ids of elements with an <article> or <main> inside
+    for content in soup.find_all(["article", "main"]):
+        parent = content.parent
+        while parent is not None and id(parent) not in holders:
+            holders.add(id(parent))
+            parent = parent.parent
+    doomed: list[Tag] = []
+    stack: list[Tag] = [soup]
+    while stack:
+        for el in stack.pop().contents:
+            if not isinstance(el, Tag):
+                continue
+            if (
+                el.name not in ("html", "body", "article", "main")
+                and id(el) not in holders
+                and _looks_like_furniture(el)
+            ):
+                doomed.append(el)
+            else:
+                stack.append(el)
+    for tag in doomed:
+        tag.decompose()
 
 
 def _block_text(root: Tag) -> str:
-    for string in root.find_all(string=True):
-        if string.find_parent("pre") is None:
-            string.replace_with(_WS.sub(" ", _CJK_BREAK.sub("", str(string))))
-    for br in root.find_all("br"):
-        br.replace_with("\n")
-    for el in root.find_all(BLOCK_TAGS):
-        el.insert_before("\n")
-        el.insert_after("\n")
-    lines = (line.strip() for line in root.get_text().split("\n"))
+    """The text under ``root``, block elements and ``<br>`` on lines of their own.
+
+    Whitespace is collapsed outside ``<pre>`` (and a line break between two CJK
+    characters removed, as a browser renders it).  One iterative pass in
+    document order: no recursion limit on deep nesting, linear in the page size.
+    """
+    parts: list[str] = []
+    end_block = object()  # marks where a block element's content ends
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        node, in_pre = stack.pop()
+        if node is end_block:
+            parts.append("\n")
+        elif isinstance(node, NavigableString):
+            if not isinstance(node, _SKIPPED_STRINGS):
+                text = str(node)
+                parts.append(text if in_pre else _WS.sub(" ", _CJK_BREAK.sub("", text)))
+        elif isinstance(node, Tag) and node.name not in DROP_TAGS:
+            if node.name == "br":
+                parts.append("\n")
+                continue
+            if node.name in BLOCK_TAGS:
+                parts.append("\n")
+                stack.append((end_block, in_pre))
+            inner = in_pre or node.name == "pre"
+            stack.extend((child, inner) for child in reversed(node.contents))
+    lines = (line.strip() for line in "".join(parts).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -167,6 +240,8 @@ def _strip_md_line(line: str) -> str:
 def markdown_to_text(md: str) -> tuple[str, dict[str, str]]:
     """Plain text of a Markdown document (one paragraph per line) and front-matter hints."""
     md, hints = _front_matter(md)
+    md = _RAW_BLOCK.sub("", md)  # inline HTML's scripts and styles, content and all
+    hints = {key: value for key, value in ((k, _plain(v)) for k, v in hints.items()) if value}
     out: list[str] = []
     in_fence, joinable = False, False
     for raw in md.splitlines():

@@ -1,10 +1,15 @@
 """Opening the current index version for serving.
 
-``open_index`` verifies the manifest (checksums, embedding model), then loads
-the dense vectors, the BM25 matrix and every chunk into memory: at this scale
-(tens of thousands of chunks) that keeps a query free of disk reads.  Each
-document's cleaned text and sentence spans are kept too, so answers can quote
-whole sentences even where a chunk boundary cut one.
+``open_index`` verifies the manifest (its own checksum, every file's size and
+checksum, the embedding model), then loads the dense vectors, the BM25 matrix
+and every chunk into memory: at this scale (tens of thousands of chunks) that
+keeps a query free of disk reads.  Each document's cleaned text and sentence
+spans are kept too, so answers can quote whole sentences even where a chunk
+boundary cut one.  Every failure names the file and how to fix it: no index or
+a ``CURRENT`` naming a missing version is `IndexMissing`; a damaged manifest,
+a truncated or altered file, or files that disagree are `IndexCorrupt`.  If a
+writer switched versions (and pruned the one being read) while it loaded,
+``open_index`` starts again on the new one rather than report it as corrupt.
 
 Leaves out: building versions (``index.build``) and ranking (``qa.retrieve``).
 """
@@ -12,17 +17,21 @@ Leaves out: building versions (``index.build``) and ranking (``qa.retrieve``).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from index import manifest, versions
 from index.bm25 import BM25Index
 from index.chunk import Span, sentence_spans
-from index.errors import IndexCorrupt, IndexMissing, NotFound
+from index.errors import REBUILD_HINT, IndexCorrupt, IndexMissing, NotFound
 from index.manifest import Manifest
 from index.store import ChunkRecord, ChunkStore, DocumentInfo
 from index.vectors import FaissIndex
+
+_ATTEMPTS = 3  # loads of a version a writer keeps replacing before giving up
 
 
 @dataclass
@@ -70,16 +79,26 @@ def open_index(
     index_dir: Path, *, model_id: str | None = None, model_checksum: str | None = None
 ) -> LoadedIndex:
     """Load the current version; refuse one built with a different embedding model."""
-    directory = versions.current(index_dir)
-    if directory is None:
-        raise IndexMissing(
-            f"No index found at {index_dir}. Build one with `qa ingest PATH` "
-            "(or `make run`, which indexes the bundled sample articles)."
-        )
+    for attempt in range(_ATTEMPTS):
+        directory = versions.pointed(index_dir)
+        if directory is None:
+            raise IndexMissing(
+                f"No index found at {index_dir}. Build one with `qa ingest PATH` "
+                "(or `make run`, which indexes the bundled sample articles)."
+            )
+        try:
+            return _load(directory, model_id, model_checksum)
+        except (IndexCorrupt, IndexMissing):
+            if attempt + 1 == _ATTEMPTS or versions.current(index_dir) in (None, directory):
+                raise  # not a version switch under our feet: the version itself is bad
+    raise AssertionError("unreachable")
+
+
+def _load(directory: Path, model_id: str | None, model_checksum: str | None) -> LoadedIndex:
     meta = manifest.read(directory, verify=True)
     if model_id is not None:
         meta.check_model(model_id, model_checksum)
-    try:
+    with _reading(directory / ChunkStore.FILENAME):
         store = ChunkStore(directory / ChunkStore.FILENAME, readonly=True)
         try:
             chunks = {c.id: c for c in store.chunks()}
@@ -88,16 +107,26 @@ def open_index(
             counts = store.chunk_counts()
         finally:
             store.close()
+    with _reading(directory / FaissIndex.FILENAME):
         dense = FaissIndex.load(directory)
-        aux = FaissIndex.load(directory, FaissIndex.AUX_FILENAME) if meta.aux_model_id else None
+    aux = None
+    if meta.aux_model_id:
+        with _reading(directory / FaissIndex.AUX_FILENAME):
+            aux = FaissIndex.load(directory, FaissIndex.AUX_FILENAME)
+    with _reading(directory / "bm25.npz"):
         bm25 = BM25Index.load(directory)
-    except (sqlite3.Error, RuntimeError, OSError, ValueError) as exc:
-        raise IndexCorrupt(f"Could not load the index at {directory}: {exc}") from exc
     if len(dense) != len(chunks) or len(bm25) != len(chunks) or (aux and len(aux) != len(chunks)):
         raise IndexCorrupt(
             f"The index at {directory} is inconsistent: {len(chunks)} chunks, "
-            f"{len(dense)} vectors, {len(bm25)} keyword rows. "
-            "Rebuild it with `qa ingest --rebuild`."
+            f"{len(dense)} vectors, {len(bm25)} keyword rows"
+            + (f", {len(aux)} cross-lingual vectors" if aux is not None else "")
+            + f". {REBUILD_HINT}."
+        )
+    orphans = {c.doc_id for c in chunks.values()} - documents.keys()
+    if orphans:
+        raise IndexCorrupt(
+            f"The chunk store {directory / ChunkStore.FILENAME} is inconsistent: it has chunks "
+            f"of documents it does not list ({', '.join(sorted(orphans)[:3])}). {REBUILD_HINT}."
         )
     sentences = {doc_id: sentence_spans(text) for doc_id, text in texts.items()}
     doc_chunks: dict[str, list[ChunkRecord]] = {doc_id: [] for doc_id in documents}
@@ -106,3 +135,16 @@ def open_index(
     return LoadedIndex(
         directory, meta, dense, aux, bm25, chunks, documents, counts, texts, sentences, doc_chunks
     )
+
+
+@contextlib.contextmanager
+def _reading(file: Path) -> Iterator[None]:
+    """Report a file that passed its checksum but does not load as corrupt, by name."""
+    try:
+        yield
+    except (sqlite3.Error, RuntimeError, OSError, ValueError, KeyError, EOFError) as exc:
+        raise IndexCorrupt(
+            f"Index file {file} could not be loaded ({type(exc).__name__}: {exc}); the index "
+            f"version {file.parent.name} is corrupt. {REBUILD_HINT}.",
+            detail={"file": file.name, "version": file.parent.name},
+        ) from exc

@@ -78,7 +78,10 @@ class ChunkStore:
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         if readonly:
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            # A percent-encoded URI: '#', '?' or '%' in a folder name must not end the path
+            # (an unencoded '#' also dropped "mode=ro", so a new empty database got created).
+            uri = f"{Path(path).absolute().as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         else:
             self._db = sqlite3.connect(path)
             self._db.executescript(SCHEMA)
