@@ -1,8 +1,9 @@
 """Opening the current index version for serving.
 
 ``open_index`` verifies the manifest (its own checksum, every file's size and
-checksum, the embedding model), then loads the dense vectors, the BM25 matrix
-and every chunk into memory: at this scale (tens of thousands of chunks) that
+checksum, the embedding model), then memory-maps the dense vectors (shared
+between worker processes, ``index.vectors``) and loads the BM25 matrix and
+every chunk into memory: at this scale (tens of thousands of chunks) that
 keeps a query free of disk reads.  Each document's cleaned text and sentence
 spans are kept too, so answers can quote whole sentences even where a chunk
 boundary cut one.  Every failure names the file and how to fix it: no index or
