@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, default=Path("var/eval/cache"))
     p.add_argument("--no-plots", action="store_true")
     p.add_argument(
+        "--chunk-tokens",
+        default=None,
+        help="also measure hybrid retrieval with the pool re-indexed at each of these "
+        "comma-separated chunk sizes (e.g. 128,256,384; each index cached)",
+    )
+    p.add_argument(
         "--min-hit5",
         type=float,
         default=None,
@@ -275,6 +281,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from qa.runtime import load_embedder
 
     sets = [s.strip() for s in args.sets.split(",") if s.strip()] if args.sets else None
+    sizes = tuple(dict.fromkeys(int(x) for x in (args.chunk_tokens or "").split(",") if x.strip()))
+    for size in sizes:  # the same bounds as QA_CHUNK_TOKENS (and QA_CHUNK_OVERLAP below half)
+        settings.model_validate(settings.model_dump() | {"chunk_tokens": size})
     data = eval_data.load(args.data, sets, args.limit, args.pool)
     run = evaluate.run(
         settings,
@@ -283,6 +292,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         Dictionary.load(),
         cache_dir=args.cache,
         unanswerable=args.unanswerable,
+        chunk_tokens=sizes,
     )
     summary = eval_report.write(run, args.out, plots=not args.no_plots)
     print(eval_report.markdown(summary))

@@ -7,8 +7,7 @@ few milliseconds — and prints hit@1/hit@5/MRR@10 per set for each.  Run
 
     python benchmarks/tune_retrieval.py --data ../shared/eval --limit 300
 
-Leaves out: anything that needs re-indexing (chunk sizes: use ``qa eval`` with
-``QA_CHUNK_TOKENS``).
+Leaves out: anything that needs re-indexing (chunk sizes: ``qa eval --chunk-tokens``).
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import pickle
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,14 +32,19 @@ from qa.retrieve import RetrievalConfig, retrieve  # noqa: E402
 from qa.runtime import load_aux_embedder, load_embedder, retrieval_config  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
-GRIDS = {
+GRIDS: dict[str, list[dict[str, Any]]] = {
     "en": [
         {"translated_keyword_weight": w, "aux_weight": a, "max_per_doc": m}
         for w in (0.1, 0.2, 0.3, 0.5)
         for a in (0.5, 1.0, 1.5)
         for m in (1, 2, 1000)
     ],
-    "zh": [{"rrf_k": k, "max_per_doc": m} for k in (10, 30, 60, 100) for m in (1, 2, 1000)],
+    "zh": [
+        {"keyword_weight": w, "max_per_doc": m}
+        for w in (0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 1.0)
+        for m in (1, 2, 1000)
+    ]
+    + [{"fusion": "rrf", "rrf_k": k, "max_per_doc": 1} for k in (10, 30, 60, 100)],
 }
 
 

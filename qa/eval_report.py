@@ -2,9 +2,10 @@
 
 ``summarise`` aggregates per set and per question language: hit@1/5/10 and
 MRR@10 under each retrieval ablation, answer match, character F1, citation
-precision, declines, latency percentiles per stage, and the declining figures
-of the unanswerable variant.  Plots (matplotlib, imported only when plotting)
-show hit@k curves per retriever and set, and the latency distribution.
+precision, declines, latency percentiles per stage, the declining figures
+of the unanswerable variant and, when measured, hybrid retrieval per chunk
+size.  Plots (matplotlib, imported only when plotting) show hit@k curves per
+retriever and set, and the latency distribution.
 
 Leaves out: running the questions (``qa.evaluate``).
 """
@@ -39,7 +40,31 @@ def summarise(run: EvalRun) -> dict[str, object]:
         "all": _group(run.results),
         "latency_ms": _latency(run.results),
         "unanswerable": _declining(run),
+        "chunk_sizes": _chunk_sizes(run, by_set),
     }
+
+
+def _chunk_sizes(run: EvalRun, by_set: dict[str, list[QuestionResult]]) -> dict[str, object]:
+    """Hybrid hit@k and MRR@10 per set at each chunk size of the ablation (empty without)."""
+    out: dict[str, object] = {}
+    for size, chunks in sorted(run.chunk_counts.items()):
+        sets = {
+            name: _retrieval([r.chunk_ranks.get(size) for r in rs])
+            for name, rs in sorted(by_set.items())
+        }
+        out[str(size)] = {
+            "chunks": chunks,
+            "sets": sets,
+            "all": _retrieval([r.chunk_ranks.get(size) for r in run.results]),
+        }
+    return out
+
+
+def _retrieval(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks)
+    metrics = {f"hit@{k}": _share(rk is not None and rk <= k for rk in ranks) for k in KS}
+    metrics["mrr@10"] = round(sum(1 / rk for rk in ranks if rk) / n, 4) if n else 0.0
+    return metrics
 
 
 def _group(results: list[QuestionResult]) -> dict[str, object]:
@@ -47,10 +72,7 @@ def _group(results: list[QuestionResult]) -> dict[str, object]:
     retrieval = {}
     for mode in MODES:
         ranks = [r.ranks.get(mode) for r in results]
-        metrics: dict[str, object] = {
-            f"hit@{k}": _share(rk is not None and rk <= k for rk in ranks) for k in KS
-        }
-        metrics["mrr@10"] = round(sum(1 / rk for rk in ranks if rk) / n, 4) if n else 0.0
+        metrics: dict[str, object] = dict(_retrieval(ranks))
         metrics["curve"] = [
             _share(rk is not None and rk <= k for rk in ranks) for k in range(1, DEPTH + 1)
         ]
@@ -194,7 +216,29 @@ def markdown(summary: dict) -> str:
     ]
     for stage, v in summary["latency_ms"].items():
         lines.append(f"| {stage} | {v['p50']} | {v['p95']} |")
+    lines += _chunk_size_lines(summary.get("chunk_sizes") or {})
     return "\n".join(lines) + "\n"
+
+
+def _chunk_size_lines(sizes: dict) -> list[str]:
+    if not sizes:
+        return []
+    lines = [
+        "",
+        "## Chunk size (hybrid retrieval, the pool re-indexed at each size)",
+        "",
+        "| set | chunk tokens | chunks | hit@1 | hit@5 | hit@10 | MRR@10 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    names = sorted({name for v in sizes.values() for name in v["sets"]})
+    for name in [*names, "all"]:
+        for size, v in sizes.items():
+            m = v["all"] if name == "all" else v["sets"][name]
+            lines.append(
+                f"| {name} | {size} | {v['chunks']} | {m['hit@1']:.3f} | {m['hit@5']:.3f} "
+                f"| {m['hit@10']:.3f} | {m['mrr@10']:.3f} |"
+            )
+    return lines
 
 
 def write(run: EvalRun, out_dir: Path, *, plots: bool = True) -> dict:

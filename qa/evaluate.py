@@ -5,9 +5,14 @@ into a cache directory keyed by the corpus and every setting that shapes the
 index, so a second run starts at once.  Each question is answered by
 `QAService.ask` (answer metrics, per-stage latency) and, with the same
 question vector, retrieved at depth 10 under each ablation (hybrid, dense
-only, keyword only, hybrid without script folding) for hit@k and MRR.  For a
-seeded sample, the gold passages are removed from the pool (excluded from
-retrieval) to measure how often the service declines what it cannot answer.
+only, keyword only, hybrid without script folding, hybrid with rank fusion
+instead of score fusion) for hit@k and MRR.  For a seeded sample, the gold
+passages are removed from the pool (excluded from retrieval) to measure how
+often the service declines what it cannot answer.
+
+``chunk_tokens`` adds a chunk-size ablation: the pool is indexed again at each
+size (each cached under its own key, like the main index) and every question
+is retrieved there with the same vectors and the default (hybrid) settings.
 
 Leaves out: turning results into tables and plots (``qa.eval_report``).
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,7 +47,7 @@ from qa.service import QAService
 from qa.settings import Settings
 
 DEPTH = 10
-MODES = ("hybrid", "dense", "keyword", "hybrid-nofold")
+MODES = ("hybrid", "dense", "keyword", "hybrid-nofold", "hybrid-rrf")
 
 
 @dataclass
@@ -56,6 +62,7 @@ class QuestionResult:
     citation_precision: float | None
     timings_ms: dict[str, float]
     evidence: tuple[float, float] = (0.0, 0.0)  # best cosine and keyword coverage in top_k
+    chunk_ranks: dict[int, int | None] = field(default_factory=dict)  # hybrid, per chunk size
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,9 @@ class EvalRun:
     index_seconds: float
     results: list[QuestionResult] = field(default_factory=list)
     unanswerable: list[Unanswerable] = field(default_factory=list)
+    chunk_counts: dict[int, int] = field(
+        default_factory=dict
+    )  # chunk-size ablation: size -> chunks
 
 
 def eval_index(
@@ -118,7 +128,11 @@ def run(
     *,
     cache_dir: Path,
     unanswerable: int = 200,
+    chunk_tokens: Sequence[int] = (),
 ) -> EvalRun:
+    """Evaluate ``data``; ``chunk_tokens`` also measures hybrid retrieval at those chunk sizes."""
+    for size in chunk_tokens:  # fail now, not after the main run: QA_CHUNK_* bounds
+        settings.model_validate(settings.model_dump() | {"chunk_tokens": size})
     started = time.perf_counter()
     aux = load_aux_embedder(settings)
     index = open_index(eval_index(settings, data, embedder, cache_dir, aux))
@@ -132,12 +146,31 @@ def run(
         index_seconds=time.perf_counter() - started,
     )
     unfolded = _unfolded_keywords(index)
+    all_vectors = []
     for question in tqdm(data.questions, unit="question", desc="evaluating"):
         answer = service.ask(question.question)
         vectors = _vectors(service, question.question)
+        all_vectors.append(vectors)
         ranks, evidence = _ranks(index, unfolded, service.config, vectors, question, dictionary)
         outcome.results.append(_score(question, answer, ranks, evidence))
     outcome.unanswerable = _unanswerable(service, data.questions, unanswerable)
+    for size in chunk_tokens:
+        if size == settings.chunk_tokens:
+            outcome.chunk_counts[size] = len(index.chunks)
+            for result in outcome.results:
+                result.chunk_ranks[size] = result.ranks["hybrid"]
+            continue
+        sized = settings.model_validate(settings.model_dump() | {"chunk_tokens": size})
+        other = open_index(eval_index(sized, data, embedder, cache_dir, aux))
+        outcome.chunk_counts[size] = len(other.chunks)
+        for question, vectors, result in zip(
+            data.questions, all_vectors, outcome.results, strict=True
+        ):
+            query = analyse(question.question, dictionary)
+            hits = retrieve(other, vectors[0], query, service.config, DEPTH, aux_vector=vectors[1])
+            result.chunk_ranks[size] = gold_rank(
+                [h.chunk.doc_id for h in hits], question.gold_doc_ids
+            )
     return outcome
 
 
@@ -154,10 +187,11 @@ def _ranks(
     query = analyse(question.question, dictionary)
     ranks: dict[str, int | None] = {}
     for mode in MODES:
-        target, q = index, query
+        target, q, cfg = index, query, replace(config, mode=mode.split("-")[0])  # type: ignore[arg-type]
         if mode == "hybrid-nofold":
             target, q = unfolded, _unfolded_query(query)
-        cfg = replace(config, mode=mode.removesuffix("-nofold"))  # type: ignore[arg-type]
+        elif mode == "hybrid-rrf":  # English questions always fuse scores: same as hybrid
+            cfg = replace(cfg, fusion="rrf")
         hits = retrieve(target, vector, q, cfg, DEPTH, aux_vector=aux_vector)
         ranks[mode] = gold_rank([h.chunk.doc_id for h in hits], question.gold_doc_ids)
         if mode == "hybrid":

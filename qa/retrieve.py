@@ -1,11 +1,14 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 rankings fused by reciprocal rank.
+"""Hybrid retrieval: dense (FAISS) and BM25 scores fused per query by z-score.
 
-Each retriever contributes its best ``candidates`` chunks; a chunk's fused
-score is ``sum(1 / (rrf_k + rank))`` over the rankings it appears in.  Chinese
-questions use both rankings at equal weight.  English questions over Chinese
-text use z-score fusion over every chunk of e5, the cross-lingual encoder
-(``index.use_encoder``, when the index has its vectors) and BM25 over their
-dictionary translations at a reduced weight (see ``qa.fusion``, ``qa.query``).
+Every chunk gets its cosine with the question and its BM25 score; each list is
+standardised over all chunks (``qa.fusion.zscore``) and summed with weights:
+``z(e5) + keyword_weight * z(BM25)`` for Chinese questions.  English questions
+over Chinese text add the cross-lingual encoder (``index.use_encoder``, when
+the index has its vectors) and search BM25 with their dictionary translations
+at ``translated_keyword_weight`` (see ``qa.fusion``, ``qa.query``).  Reciprocal
+rank fusion of the two rankings (``fusion="rrf"``, the earlier default) stays
+available for comparison; score fusion beat it on every Chinese dev set
+(docs/evaluation.md).
 
 Every returned hit also carries its exact cosine with the
 question and its keyword coverage: the share of the question's keyword
@@ -51,6 +54,8 @@ class RetrievalConfig:
     min_keyword_coverage: float = 0.55
     mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
     max_per_doc: int = 1
+    keyword_weight: float = 0.2
+    fusion: Literal["zscore", "rrf"] = "zscore"
 
 
 def retrieve(
@@ -67,8 +72,8 @@ def retrieve(
     ``aux_vector`` is the question under the cross-lingual encoder, used (with
     the index's matching vectors) for English questions.
     """
-    if query.translated and config.mode == "hybrid":
-        fused = _crosslingual(index, vector, aux_vector, query, config, exclude)
+    if config.mode == "hybrid" and (query.translated or config.fusion == "zscore"):
+        fused = _score_fusion(index, vector, aux_vector, query, config, exclude)
     else:
         fused = _monolingual(index, vector, query, config, exclude)
     best = _diverse(index, sorted(fused, key=lambda cid: -fused[cid]), top_k, config.max_per_doc)
@@ -103,7 +108,7 @@ def _monolingual(
     config: RetrievalConfig,
     exclude: frozenset[str],
 ) -> dict[int, float]:
-    """RRF of the dense and BM25 rankings (or one of them, for ablations)."""
+    """RRF of the dense and BM25 rankings (or one of them alone, for ablations)."""
     keyword_weight = config.translated_keyword_weight if query.translated else 1.0
     rankings: list[tuple[float, list[int]]] = []
     if config.mode != "keyword":
@@ -115,7 +120,7 @@ def _monolingual(
     return rrf(kept, config.rrf_k)
 
 
-def _crosslingual(
+def _score_fusion(
     index: LoadedIndex,
     vector: np.ndarray,
     aux_vector: np.ndarray | None,
@@ -123,13 +128,15 @@ def _crosslingual(
     config: RetrievalConfig,
     exclude: frozenset[str],
 ) -> dict[int, float]:
-    """Z-score fusion over every chunk: e5, the cross-lingual encoder, translated BM25."""
+    """Z-score fusion over every chunk: e5, BM25 and (English) the cross-lingual encoder."""
     ids, dense = index.dense.all_scores(vector)
-    lists = [
-        (1.0, dense),
-        (config.translated_keyword_weight, index.bm25.scores(query.flat_terms())),
-    ]
-    if index.aux is not None and aux_vector is not None:
+    weight = config.translated_keyword_weight if query.translated else config.keyword_weight
+    keyword = index.bm25.scores(query.flat_terms())
+    if not np.array_equal(index.bm25.ids, ids):  # both are in chunk-id order when built
+        order = np.argsort(index.bm25.ids, kind="stable")
+        keyword = keyword[order[np.searchsorted(index.bm25.ids, ids, sorter=order)]]
+    lists = [(1.0, dense), (weight, keyword)]
+    if query.translated and index.aux is not None and aux_vector is not None:
         lists.append((config.aux_weight, index.aux.all_scores(aux_vector)[1]))
     fused = zscore(lists)
     if exclude:

@@ -62,6 +62,8 @@ def retrieval_config(settings: Settings) -> RetrievalConfig:
         top_k=settings.top_k,
         candidates=settings.candidates,
         rrf_k=settings.rrf_k,
+        fusion=settings.fusion,
+        keyword_weight=settings.keyword_weight,
         max_per_doc=settings.max_chunks_per_doc,
         translated_keyword_weight=settings.translated_keyword_weight,
         aux_weight=settings.crosslingual_weight,

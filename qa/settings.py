@@ -50,7 +50,21 @@ class Settings(BaseSettings):
     candidates: int = Field(
         50, ge=5, le=1000, description="Candidates each retriever contributes to fusion."
     )
-    rrf_k: int = Field(10, ge=1, le=1000, description="Reciprocal-rank-fusion constant k.")
+    fusion: Literal["zscore", "rrf"] = Field(
+        "zscore",
+        description="How Chinese questions combine the e5 and keyword rankings: `zscore` "
+        "(weighted sum of standardised scores) or `rrf` (reciprocal rank fusion).",
+    )
+    keyword_weight: float = Field(
+        0.2,
+        ge=0.0,
+        le=5.0,
+        description="Weight of keyword (BM25) scores against e5's in the z-score fusion for "
+        "Chinese questions.",
+    )
+    rrf_k: int = Field(
+        10, ge=1, le=1000, description="Reciprocal-rank-fusion constant k (with QA_FUSION=rrf)."
+    )
     max_chunks_per_doc: int = Field(
         1,
         ge=1,

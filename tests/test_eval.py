@@ -63,6 +63,69 @@ def test_load_pools_and_deduplicates_and_samples(tmp_path):
         eval_data.load(tmp_path, sets=["nope"])
 
 
+def test_chunk_size_ablation_reindexes_per_size_and_reports_each(tmp_path, dictionary):
+    """With fakes: one cached index per chunk size, hybrid figures per set and size."""
+    from qa import eval_report, evaluate
+    from qa.settings import Settings
+    from tests.fakes import FakeEmbedder
+
+    sentence = "第{}段讲的是{}的历史，它建于{}年，当地人都知道这件事。"
+    passages = [
+        {
+            "doc_id": f"p:{i}",
+            "title": f"城市{i}",
+            "text": "".join(sentence.format(j, name, 1900 + i * 10 + j) for j in range(12)),
+        }
+        for i, name in enumerate(["兰州", "西宁", "银川", "拉萨"])
+    ]
+    questions = [
+        {
+            "qid": str(i),
+            "question": f"{name}的历史是什么？",
+            "lang": "zh-Hans",
+            "doc_id": f"p:{i}",
+            "answers": [name],
+        }
+        for i, name in enumerate(["兰州", "西宁", "银川", "拉萨"])
+    ]
+    _write_set(tmp_path, "tiny", passages, questions)
+    _write_set(tmp_path, "tiny2", passages[:1], questions[:1])
+    settings = Settings(
+        index_dir=tmp_path / "unused", crosslingual_encoder="none", llm_base_url=None
+    )
+    run = evaluate.run(
+        settings,
+        eval_data.load(tmp_path),
+        FakeEmbedder(),
+        dictionary,
+        cache_dir=tmp_path / "cache",
+        unanswerable=2,
+        chunk_tokens=(96, settings.chunk_tokens),
+    )
+    assert len(list((tmp_path / "cache").glob("eval-*"))) == 2  # one index per size
+    assert run.chunk_counts[96] > run.chunk_counts[settings.chunk_tokens] == run.chunks
+    assert all(r.chunk_ranks[256] == r.ranks["hybrid"] for r in run.results)
+    assert all(set(r.ranks) == set(evaluate.MODES) for r in run.results)
+    summary = eval_report.summarise(run)
+    sizes = summary["chunk_sizes"]
+    assert list(sizes) == ["96", "256"]
+    assert set(sizes["96"]["sets"]) == {"tiny", "tiny2"}
+    assert set(sizes["96"]["all"]) == {"hit@1", "hit@5", "hit@10", "mrr@10"}
+    assert sizes["256"]["all"]["hit@10"] == summary["all"]["retrieval"]["hybrid"]["hit@10"]
+    text = eval_report.markdown(summary)
+    assert "## Chunk size" in text and "| tiny | 96 |" in text and "| all | 256 |" in text
+    assert "## Chunk size" not in eval_report.markdown(summary | {"chunk_sizes": {}})
+    with pytest.raises(ValueError, match="QA_CHUNK_OVERLAP"):  # overlap 32 needs 65+ tokens
+        evaluate.run(
+            settings,
+            eval_data.load(tmp_path),
+            FakeEmbedder(),
+            dictionary,
+            cache_dir=tmp_path / "cache",
+            chunk_tokens=(64,),
+        )
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not SHARED_EVAL.is_dir(), reason="../shared/eval not beside the repo")
 def test_smoke_evaluation_stays_above_floors(tmp_path, dictionary):

@@ -66,6 +66,24 @@ def test_ablation_modes_use_one_retriever(fake_index_dir, dictionary):
     assert [h.chunk.id for h in dense] == [c for c, _ in index.dense.search(vector, 3)]
 
 
+def test_chinese_questions_fuse_dense_and_keyword_scores_by_zscore(fake_index_dir, dictionary):
+    index = open_index(fake_index_dir)
+    query = analyse("细胞工程和头雁工程", dictionary)
+    vector = FakeEmbedder().embed_query(query.text)
+    config = RetrievalConfig(max_per_doc=99)
+    hits = retrieve(index, vector, query, config, 5)
+    ids, dense = index.dense.all_scores(vector)
+    assert np.array_equal(ids, index.bm25.ids)
+    expected = zscore([(1.0, dense), (0.2, index.bm25.scores(query.flat_terms()))])
+    best = np.argsort(-expected)[:5]
+    assert [h.chunk.id for h in hits] == [int(ids[i]) for i in best]
+    assert [h.score for h in hits] == pytest.approx([float(expected[i]) for i in best])
+    by_keywords = retrieve(index, vector, query, replace(config, keyword_weight=100.0), 1)
+    assert by_keywords[0].chunk.id == index.bm25.search(query.flat_terms(), 1)[0][0]
+    ranked = retrieve(index, vector, query, replace(config, fusion="rrf"), 5)
+    assert all(0 < h.score <= 2 / (config.rrf_k + 1) for h in ranked)  # rank fusion's scale
+
+
 def test_english_questions_fuse_translation_and_cross_lingual_vectors(aux_index, dictionary):
     index, aux = aux_index
     assert index.aux is not None and index.manifest.aux_model_id == "fake-aux"
