@@ -115,8 +115,9 @@ def completion(answer: Answer, messages: list[ChatMessage]) -> ChatCompletion:
     content = answer.text + footer(answer, inline_shown=False)
     prompt_tokens = sum(count_tokens(_text(m)) for m in messages)
     completion_tokens = count_tokens(content)
+    completion_id = _completion_id()  # also the answer's id, for feedback
     return ChatCompletion(
-        id=_completion_id(),
+        id=completion_id,
         created=int(time.time()),
         choices=[Choice(message=AssistantMessage(content=content))],
         usage=Usage(
@@ -125,7 +126,7 @@ def completion(answer: Answer, messages: list[ChatMessage]) -> ChatCompletion:
             total_tokens=prompt_tokens + completion_tokens,
         ),
         citations=convert.citations(answer.citations),
-        article_qa=convert.ask_response(answer),
+        article_qa=convert.ask_response(answer, answer_id=completion_id),
     )
 
 
@@ -173,7 +174,7 @@ class _Chunks:
                 created=self.created,
                 choices=[ChunkChoice(delta=Delta(), finish_reason="stop")],
                 citations=convert.citations(answer.citations),
-                article_qa=convert.ask_response(answer),
+                article_qa=convert.ask_response(answer, answer_id=self.id),
             )
             yield sse.event(None, last.model_dump(mode="json"))
             yield sse.event(None, "[DONE]")
