@@ -196,12 +196,13 @@ def test_unknown_options_are_accepted(client):
     assert client.post("/v1/chat/completions", json=body).status_code == 200
 
 
-def test_a_completion_id_is_the_answer_id_feedback_refers_to(client):
-    body = {
-        "model": "article-qa",
-        "messages": [{"role": "user", "content": "兰州市委的决定要求什么?"}],
-    }
-    done = client.post("/v1/chat/completions", json=body).json()
-    assert done["id"].startswith("chatcmpl-") and done["article_qa"]["answer_id"] == done["id"]
-    rated = client.post("/v1/feedback", json={"answer_id": done["id"], "rating": "up"})
+def test_a_completion_id_is_the_answer_id_feedback_refers_to(fake_service, tmp_path):
+    settings = Settings(feedback_path=tmp_path / "feedback.sqlite3")
+    question = {"role": "user", "content": "兰州市委的决定要求什么?"}
+    body = {"model": "article-qa", "messages": [question]}
+    with TestClient(create_app(settings, service=fake_service)) as client:
+        done = client.post("/v1/chat/completions", json=body).json()
+        assert done["id"].startswith("chatcmpl-")
+        assert done["article_qa"]["answer_id"] == done["id"]
+        rated = client.post("/v1/feedback", json={"answer_id": done["id"], "rating": "up"})
     assert rated.status_code == 201
