@@ -15,7 +15,9 @@ stored), who may send feedback (API keys), and editing or deleting it.
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,9 +76,21 @@ class FeedbackStore:
             raise FeedbackUnavailable(f"No feedback has been recorded at {self.path} yet.")
         with self._failures():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute(_SCHEMA)
+            self._initialise()
+
+    def _initialise(self, attempts: int = 200) -> None:
+        """WAL mode and the table. Switching a fresh file to WAL can fail with "database is
+        locked" without waiting on the busy timeout while other processes open it too."""
+        for attempt in range(attempts):
+            try:
+                with self._connect() as db:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.01 + 0.04 * random.random())
 
     def add(
         self,

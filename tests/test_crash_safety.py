@@ -443,7 +443,8 @@ def test_sigkill_at_random_points_leaves_a_loadable_index_before_or_after(lab):
         if delay:
             os.kill(run.pid, signal.SIGCONT)
             time.sleep(delay)
-        os.kill(run.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may have finished (and been reaped)
+            os.kill(run.pid, signal.SIGKILL)
         status = run.wait()
         killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
         left = disk_state(index_dir, exp.before_version)
