@@ -111,7 +111,7 @@ def eval_index(
                 data.records,
                 embedder,
                 settings.chunk_params,
-                rebuild=True,
+                rebuild=False,  # a run that built it meanwhile leaves nothing to do
                 progress=progress,
                 aux=aux,
             )

@@ -152,3 +152,34 @@ def test_smoke_evaluation_stays_above_floors(tmp_path, dictionary):
     assert langs["en"]["retrieval"]["hybrid"]["hit@5"] >= 0.35
     assert summary["all"]["answer_match"] >= 0.25
     assert summary["unanswerable"]["declined_unanswerable"] >= 0.2
+
+
+def test_two_runs_building_the_same_cached_index_at_once_build_it_once(tmp_path):
+    """Both see no index; the second waits for the writer lock and finds nothing to do."""
+    import threading
+
+    from index import versions
+    from qa import evaluate
+    from qa.settings import Settings
+    from tests.fakes import FakeEmbedder
+
+    passages = [
+        {"doc_id": f"p:{i}", "title": f"题{i}", "text": f"第{i}篇文章的正文。"} for i in range(5)
+    ]
+    _write_set(tmp_path, "tiny", passages, [])
+    data = eval_data.load(tmp_path)
+    settings = Settings(index_dir=tmp_path / "unused", crosslingual_encoder="none")
+    cache = tmp_path / "cache"
+    built = []
+
+    def build() -> None:
+        built.append(evaluate.eval_index(settings, data, FakeEmbedder(), cache))
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(built) == 2 and built[0] == built[1]
+    assert [p.name for p in (built[0] / "versions").iterdir()] == ["v000001"]
+    assert versions.current(built[0]) is not None
