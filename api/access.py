@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -130,7 +131,7 @@ def need(path: str) -> Need:
     return "reader"
 
 
-def presented_secret(headers: dict[str, str]) -> str | None:
+def presented_secret(headers: Mapping[str, str]) -> str | None:
     """The key from ``Authorization: Bearer …`` or ``X-API-Key``."""
     auth = headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")

@@ -26,9 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.reload import Reloader
 from api.schemas import ErrorResponse, Text
 from index import build, versions
-from index.embed import Embedder
 from index.errors import InvalidInput, NotReady
-from qa.runtime import Models, load_aux_embedder
 from qa.settings import Settings
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -85,7 +83,7 @@ def ingest(body: IngestRequest, request: Request) -> ChangeReport:
             paths,
             models.embedder,
             settings.chunk_params,
-            aux=_aux(settings, models),
+            aux=models.aux(settings),
         )
         report.failed = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.failed]
     _reloader(request).check()
@@ -104,12 +102,6 @@ def reload(request: Request) -> ReloadResult:
     swapped = _reloader(request).check()
     service = getattr(request.app.state, "service", None)
     return ReloadResult(reloaded=swapped, version=service.index.version if service else None)
-
-
-def _aux(settings: Settings, models: Models) -> Embedder | None:
-    if models.aux_embedder is None:
-        models.aux_embedder = load_aux_embedder(settings)
-    return models.aux_embedder
 
 
 def _write(folder: Path, doc: Upload) -> Path:

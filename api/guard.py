@@ -25,10 +25,11 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import access
@@ -102,14 +103,13 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        need = access.need(path)
         try:
-            if access.need(path) == "public":
+            if need == "public":
                 await self.app(scope, receive, send)
                 return
-            headers = {
-                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
-            }
-            identity = self.authorize(path, headers)
+            headers = Headers(scope=scope)
+            identity = self.authorize(need == "admin", headers)
             scope.setdefault("state", {})["identity"] = identity
             self.limit(identity, scope)
             limit = self.max_upload if path in UPLOAD_PATHS else self.max_body
@@ -124,8 +124,7 @@ class Guard:
             response.headers.update(refused.headers)
             await response(scope, receive, send)
 
-    def authorize(self, path: str, headers: dict[str, str]) -> Identity:
-        admin = access.need(path) == "admin"
+    def authorize(self, admin: bool, headers: Mapping[str, str]) -> Identity:
         if admin and not self.keys.admin_enabled:
             raise Refused(403, "admin_disabled", "Admin endpoints are off: set QA_ADMIN_KEYS.")
         secret = access.presented_secret(headers)
@@ -166,7 +165,7 @@ class Guard:
             )
 
 
-async def _buffered(receive: Receive, headers: dict[str, str], limit: int) -> Receive:
+async def _buffered(receive: Receive, headers: Mapping[str, str], limit: int) -> Receive:
     """Refuse a body over ``limit``; otherwise read it whole and replay it to the app."""
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -119,6 +119,12 @@ class Models:
     chat_model: BaseChatModel | None = None
     aux_embedder: Embedder | None = None
 
+    def aux(self, settings: Settings) -> Embedder | None:
+        """The cross-lingual encoder, loaded the first time one is needed (None if off)."""
+        if self.aux_embedder is None:
+            self.aux_embedder = load_aux_embedder(settings)
+        return self.aux_embedder
+
 
 def load_models(
     settings: Settings,
@@ -141,8 +147,8 @@ def assemble(
     settings: Settings, models: Models, index: LoadedIndex, generator: Generator | None = None
 ) -> QAService:
     """A service over ``index``; loads the cross-lingual encoder the first time one needs it."""
-    if models.aux_embedder is None and getattr(index, "aux", None) is not None:
-        models.aux_embedder = load_aux_embedder(settings)
+    if getattr(index, "aux", None) is not None:
+        models.aux(settings)
     extractive = ExtractiveGenerator(index)
     chat_model = models.chat_model
     llm = _llm_parts(settings, chat_model, extractive) if chat_model is not None else None

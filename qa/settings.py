@@ -259,16 +259,6 @@ class Settings(BaseSettings):
         False, description="Write question text into the logs (off: only its length)."
     )
 
-    @field_validator("api_keys", "admin_keys", "widget_keys", mode="before")
-    @classmethod
-    def _keys_from_text(cls, value: object) -> object:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [part.strip() for part in text.split(",") if part.strip()]
-        return value
-
     @field_validator("llm_base_url", "llm_model", "llm_api_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -293,14 +283,15 @@ class Settings(BaseSettings):
     def chunk_params(self) -> ChunkParams:
         return ChunkParams(self.chunk_tokens, self.chunk_overlap)
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "api_keys", "admin_keys", "widget_keys", mode="before")
     @classmethod
-    def _origins_from_text(cls, value: object) -> object:
+    def _list_from_text(cls, value: object) -> object:
+        """A JSON list, or comma-separated items (each stripped; empty ones dropped)."""
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
                 return json.loads(text)
-            return [part for part in text.split(",") if part.strip()]
+            return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
     @field_validator("allowed_origins")
