@@ -63,7 +63,6 @@ from benchmarks.questions import mixed  # noqa: E402
 
 ASK, STREAM = "/v1/ask", "/v1/ask/stream"
 STARTED_LINE = "Application startup complete."
-MB = 1024 * 1024
 SERVER_DEFAULTS = {"QA_RATE_LIMIT": "0"}
 
 
