@@ -59,6 +59,13 @@ def connection_refused() -> Exception:
     return openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1"))
 
 
+def timed_out() -> Exception:
+    """What the client raises when the server does not answer in time (it always has a request)."""
+    return openai.APITimeoutError(
+        request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    )
+
+
 def server_error() -> Exception:
     request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
     response = httpx.Response(503, request=request, json={"error": {"message": "overloaded"}})

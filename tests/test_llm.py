@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 
-import openai
 import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -31,6 +30,7 @@ from tests.llm_fakes import (
     scripted,
     sentence_of,
     server_error,
+    timed_out,
 )
 from tests.openai_stub import running_stub
 
@@ -104,7 +104,7 @@ def test_generate_returns_the_reply_with_every_passage_citable(make):
         GenericFakeChatModel(messages=iter([AIMessage(content=[{"type": "image", "url": "x"}])])),
         broken(connection_refused()),
         broken(server_error()),
-        broken(openai.APITimeoutError(request=None)),  # type: ignore[arg-type]
+        broken(timed_out()),
     ],
     ids=["empty", "only-thinking", "no-text", "refused", "5xx", "timeout"],
 )
