@@ -13,7 +13,7 @@ must not get in the way; and a rerun must finish and leave "after".
 
 Two kinds of processes are killed:
 
-* Real ``.venv/bin/qa ingest`` processes, fresh interpreters, killed after a random
+* Real ``qa ingest`` processes of the running venv, fresh interpreters, killed after a random
   delay (seeded) from their start or from the moment their staging directory appears.
   Each costs a full model load (15-25 s on the shared machine), so there are few.
 * Forks of a "zygote" process that has imported everything and loaded and warmed up
@@ -60,7 +60,7 @@ FORKED_KILLS = 32
 REAL_KILLS = 4
 PHASES = ("read", "stage", "embed", "write", "fsync", "rename", "switch", "prune")
 MAX_DELAY = {"embed": 0.5, "read": 0.05, "stage": 0.05}  # after SIGCONT; else 5 ms
-QA = ROOT / ".venv" / "bin" / "qa"
+QA = Path(sys.executable).parent / "qa"  # the venv running the tests (make test or test-latest)
 
 ZYGOTE = r"""
 import json, os, re, signal, sys
