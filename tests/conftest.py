@@ -44,3 +44,23 @@ def fake_service(fake_index_dir, dictionary):
     index = open_index(fake_index_dir)
     config = RetrievalConfig(min_dense_score=0.6, min_keyword_coverage=0.5, max_per_doc=5)
     return QAService(index, FakeEmbedder(), ExtractiveGenerator(index), config, dictionary)
+
+
+# Time per marker, printed after every run: which groups make `make test` long. A test counts
+# under the first of these markers it carries (crash_safety tests are e2e too), else "unit".
+TIMED_MARKERS = ("crash_safety", "fuzz", "browser", "e2e")
+_timings: dict[str, list[float]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    group = next((m for m in TIMED_MARKERS if m in report.keywords), "unit")
+    seconds, tests = _timings.setdefault(group, [0.0, 0])
+    _timings[group] = [seconds + report.duration, tests + (report.when == "call")]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _timings:
+        return
+    terminalreporter.section("time per marker")
+    for group, (seconds, tests) in sorted(_timings.items(), key=lambda kv: -kv[1][0]):
+        terminalreporter.write_line(f"{group:>13}: {seconds:7.1f} s  {int(tests):4d} tests")

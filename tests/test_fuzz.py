@@ -49,6 +49,8 @@ from tests.fakes import FakeEmbedder
 from tests.llm_fakes import scripted
 from tests.sse import read_events
 
+pytestmark = pytest.mark.fuzz
+
 MAX_EXAMPLES = 60
 ADMIN_SECRET = "fuzz-admin-secret"
 ADMIN = {"Authorization": f"Bearer {ADMIN_SECRET}"}  # an admin key may call every route
