@@ -1,33 +1,57 @@
-# article-qa task runner. `make run` and `make test` work on a fresh machine:
-# they create .venv, install torch's CPU build first, then the project.
-PYTHON ?= python3
+# article-qa task runner. `make run` and `make test` work on a fresh machine: they create .venv
+# with Python 3.11 and install exactly requirements.lock (hash-checked, torch's CPU build included).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements.lock
+# The CPU build of torch (requirements.in) is found here on these machines; pip's own config may add more.
+TORCH_WHEELS ?= /opt/wheels
+PIP_FLAGS := --quiet --disable-pip-version-check --find-links $(TORCH_WHEELS)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export QA_MODEL_CACHE_DIR ?= var/models
 export QA_INDEX_DIR ?= var/index
 
-.PHONY: help install model browser index run serve test test-fast lint format bench load clean
+.PHONY: help python install lock lock-check model browser index run serve test test-fast \
+	test-latest lint format bench load clean
 
 help:
 	@echo "make run      - install, prepare the model, index data/sample, serve on http://127.0.0.1:8000"
 	@echo "make test     - install, prepare the model and chromium, run every test"
 	@echo "make test-fast- unit tests only (fakes, no real model)"
+	@echo "make test-latest - every test in .venv-latest with the newest releases pyproject.toml allows"
+	@echo "make lock     - re-resolve requirements.lock from pyproject.toml and requirements.in"
 	@echo "make lint     - ruff (lint + format check) and mypy"
 	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index"
 	@echo "make load     - 32 clients for 5 minutes on /v1/ask and the stream, 1 then 2 workers"
 
-$(STAMP): pyproject.toml
+# The locked install runs on CPython 3.11 only (the lock and torch's CPU wheel are for 3.11).
+python:
+	@v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	if [ "$$v" != 3.11 ]; then \
+	  echo "error: article-qa installs with Python 3.11, but '$(PYTHON)' is $${v:-not found}." \
+	    "Install python3.11, or run: make PYTHON=/path/to/python3.11 <target>" >&2; exit 1; fi
+
+lock-check: python
+	@$(PYTHON) scripts/lockfile.py check
+
+# Exactly the lock, hash-checked, then the project itself without dependencies; pip check proves
+# the lock is complete.
+$(STAMP): pyproject.toml requirements.in $(LOCK)
+	@$(MAKE) --no-print-directory lock-check
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install $(PIP_FLAGS) --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
-install: $(STAMP)
+install: python $(STAMP)
+
+# Re-resolve the lock (newest releases the ranges allow) with the locked uv, or any uv on PATH.
+lock: python
+	$(PYTHON) scripts/lockfile.py write --uv "$$(test -x $(BIN)/uv && echo $(BIN)/uv || command -v uv || echo uv)"
 
 model: install
 	$(BIN)/python -m index.e5_model $(QA_MODEL_CACHE_DIR)
@@ -53,10 +77,21 @@ browser:
 test: model browser
 	$(BIN)/python -m pytest
 
+# The same suite in its own venv with the newest releases that pyproject.toml's ranges allow (torch
+# stays the CPU 2.13.0 build): finds the next upstream break before a user does. Not run by CI.
+LATEST := .venv-latest
+test-latest: python model browser
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(LATEST)/bin/python -m pip install $(PIP_FLAGS) --upgrade --upgrade-strategy eager \
+	  --constraint requirements.in -e '.[dev]'
+	$(LATEST)/bin/python scripts/lockfile.py compare
+	$(LATEST)/bin/python -m pytest
+
 test-fast: install
 	$(BIN)/python -m pytest -m "not e2e"
 
-lint: install
+lint: install lock-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -1,0 +1,1 @@
+"""Project maintenance scripts (standard library only); nothing in the packages imports them."""
