@@ -59,14 +59,16 @@ class LLMConfig:
 
 
 def chat_model(config: LLMConfig) -> BaseChatModel:
-    import httpx
+    import openai
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
         model=config.model,
         base_url=config.base_url,
         api_key=config.api_key or "not-needed",  # local servers accept any key
-        timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
+        # openai.Timeout is the timeout class of the HTTP library the installed client uses
+        # (httpx for openai 1.x, httpx2 for 3.x); another library's class is refused.
+        timeout=openai.Timeout(config.timeout, connect=config.connect_timeout),
         max_retries=config.max_retries,
         temperature=config.temperature,
         max_completion_tokens=config.max_tokens,
