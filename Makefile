@@ -54,7 +54,7 @@ lock: python
 	$(PYTHON) scripts/lockfile.py write --uv "$$(test -x $(BIN)/uv && echo $(BIN)/uv || command -v uv || echo uv)"
 
 model: install
-	$(BIN)/python -m index.e5_model $(QA_MODEL_CACHE_DIR)
+	$(BIN)/python -m index.embed.e5_model $(QA_MODEL_CACHE_DIR)
 
 index: model
 	$(BIN)/qa ingest data/sample

@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.reload import Reloader
 from api.schemas import ErrorResponse, Text
-from index import build, versions
+from index import build
 from index.errors import InvalidInput, NotReady
+from index.store import versions
 from qa.settings import Settings
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])

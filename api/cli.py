@@ -144,8 +144,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _clean(args: argparse.Namespace, settings: Settings) -> int:
-    from index.clean import clean_document, to_dict
-    from index.sources import read_source
+    from index.text.clean import clean_document, to_dict
+    from index.text.sources import read_source
 
     source = read_source(args.file)
     doc = clean_document(source.text, fmt=source.fmt, source_name=args.file.name)
@@ -175,7 +175,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _documents(args: argparse.Namespace, settings: Settings) -> int:
-    from index.loader import open_index
+    from index.store.loader import open_index
 
     index = open_index(settings.index_dir)
     rows = [
@@ -276,8 +276,10 @@ def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from qa import eval_data, eval_report, evaluate
-    from qa.crosslingual import Dictionary
+    from evaluation import data as eval_data
+    from evaluation import evaluate
+    from evaluation import report as eval_report
+    from qa.retrieval.crosslingual import Dictionary
     from qa.runtime import load_embedder
 
     sets = [s.strip() for s in args.sets.split(",") if s.strip()] if args.sets else None

@@ -20,8 +20,8 @@ from api.schemas import (
 )
 from index.errors import ArticleQAError
 from qa.answer import Answer, Citation, Notice
-from qa.conversation import Message
-from qa.streaming import Passages
+from qa.answering.conversation import Message
+from qa.answering.streaming import Passages
 
 
 def new_answer_id() -> str:

@@ -42,12 +42,12 @@ from api.openai_schemas import (
     Usage,
 )
 from api.schemas import ErrorResponse
-from index.chunk import count_tokens
 from index.errors import InvalidInput, NotFound
+from index.text.chunk import count_tokens
 from prompts import message
 from qa.answer import Answer, Notice
-from qa.conversation import Message
-from qa.streaming import Event, Finished, Passages, Verified
+from qa.answering.conversation import Message
+from qa.answering.streaming import Event, Finished, Passages, Verified
 
 router = APIRouter()
 INLINE_NOTICES = ("llm_unavailable",)

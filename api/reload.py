@@ -13,7 +13,7 @@ previous one keeps serving, and it is not retried until ``CURRENT`` changes.
 which also covers several worker processes and ``qa ingest`` run from a
 shell; ``POST /v1/admin/reload`` and the admin ingest call ``check`` directly.
 
-Leaves out: building versions (``index.build``) and their atomic switch (``index.versions``).
+Leaves out: building versions (``index.build``) and their atomic switch (``index.store.versions``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 
 from anyio import to_thread
 
-from index import versions
 from index.errors import ArticleQAError
+from index.store import versions
 from qa.runtime import Models, assemble, load_index
 from qa.service import QAService
 from qa.settings import Settings

@@ -38,7 +38,7 @@ from api.schemas import (
     StreamToken,
 )
 from qa.answer import Notice
-from qa.streaming import Event, Finished, Passages, Token
+from qa.answering.streaming import Event, Finished, Passages, Token
 
 router = APIRouter()
 STREAM_RESPONSE = {

@@ -1,11 +1,11 @@
 """article-qa's side of the peer benchmark: its real retrieval path with default `Settings()`.
 
-The pooled corpus goes through ``qa.evaluate.eval_index`` (the project's own ingest, with
+The pooled corpus goes through ``evaluation.evaluate.eval_index`` (the project's own ingest, with
 the cross-lingual encoder's vectors when the settings enable it, cached under the same key
 ``qa eval`` uses), then each question is timed end to end as ``QAService.search`` runs
-it: ``qa.query.analyse`` (language, keywords, English dictionary translation) +
+it: ``qa.retrieval.query.analyse`` (language, keywords, English dictionary translation) +
 ``embedder.embed_query`` (e5 with its ``query: `` prompt) + for English questions the
-cross-lingual encoder's ``embed_query`` + ``qa.retrieve.retrieve`` at depth 10, so
+cross-lingual encoder's ``embed_query`` + ``qa.retrieval.retrieve.retrieve`` at depth 10, so
 MRR@10 can be read; the service retrieves ``top_k`` (5) hits, and five more cost next to
 nothing.
 
@@ -18,15 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from index import versions
-from index.e5_model import model_checksum, resolve_model_path
-from index.loader import open_index
-from index.textnorm import warm_up
-from qa.crosslingual import Dictionary
-from qa.eval_data import EvalData
-from qa.evaluate import eval_index
-from qa.query import analyse
-from qa.retrieve import retrieve
+from evaluation.data import EvalData
+from evaluation.evaluate import eval_index
+from index.embed.e5_model import model_checksum, resolve_model_path
+from index.store import versions
+from index.store.loader import open_index
+from index.text.textnorm import warm_up
+from qa.retrieval.crosslingual import Dictionary
+from qa.retrieval.query import analyse
+from qa.retrieval.retrieve import retrieve
 from qa.runtime import load_aux_embedder, load_embedder, retrieval_config
 from qa.settings import Settings
 
@@ -66,8 +66,9 @@ class ArticleQA:
             "passages_not_indexed": missing,
         }
         self.config: dict[str, Any] = {
-            "path": "qa.query.analyse + embedder.embed_query (+ aux.embed_query for English)"
-            " + qa.retrieve.retrieve",
+            "path": "qa.retrieval.query.analyse + embedder.embed_query"
+            " (+ aux.embed_query for English)"
+            " + qa.retrieval.retrieve.retrieve",
             "aux_encoder": self.aux.model_id if self.aux else None,
             "settings": self.settings.model_dump(mode="json"),
             "depth": DEPTH,

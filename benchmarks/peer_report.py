@@ -2,7 +2,7 @@
 
 hit@5 is the share of questions with a gold passage among the first 5 hits; MRR@10 the
 mean of 1/rank of the first gold hit within 10 (0 when none); ranks count hits (chunks),
-as ``qa.eval_metrics.gold_rank`` does.  Latency p50/p95 are linear-interpolated
+as ``evaluation.metrics.gold_rank`` does.  Latency p50/p95 are linear-interpolated
 percentiles of the per-query milliseconds.  A ratio is article-qa / peer: above 1 is
 better for hit@5 and MRR@10, below 1 is better (faster) for latency.  The "all" row
 pools every question.

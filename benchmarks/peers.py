@@ -1,6 +1,6 @@
 """Side-by-side benchmark: article-qa's retrieval against what users would pick instead.
 
-One run, one corpus, one machine.  The pooled public eval corpus (``qa.eval_data``) and a
+One run, one corpus, one machine.  The pooled public eval corpus (``evaluation.data``) and a
 seeded question sample per set go to three systems, all on the same multilingual-e5-small
 folder that article-qa materialises:
 
@@ -48,9 +48,9 @@ for _key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from benchmarks import peer_report  # noqa: E402
+from evaluation.data import EvalData, EvalQuestion  # noqa: E402
+from evaluation.metrics import gold_rank  # noqa: E402
 from qa import eval_data  # noqa: E402
-from qa.eval_data import EvalData, EvalQuestion  # noqa: E402
-from qa.eval_metrics import gold_rank  # noqa: E402
 
 PEERS = ("langchain", "txtai")
 WARMUP = 5
@@ -88,7 +88,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def corpus_hash(records: Sequence[Any]) -> str:
-    """The same digest ``qa.eval_data.load`` computes, for a shrunk corpus."""
+    """The same digest ``evaluation.data.load`` computes, for a shrunk corpus."""
     digest = hashlib.sha256()
     for r in records:
         digest.update(f"{r.doc_id}\x00{r.title}\x00{r.text}\x00".encode())

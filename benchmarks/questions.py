@@ -83,7 +83,7 @@ EN = [
 
 
 def zh_hant() -> list[str]:
-    from index.textnorm import to_traditional
+    from index.text.textnorm import to_traditional
 
     return [to_traditional(q) for q in ZH_HANS]
 

@@ -22,13 +22,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.loader import open_index  # noqa: E402
+from evaluation.evaluate import eval_index  # noqa: E402
+from evaluation.metrics import gold_rank  # noqa: E402
+from index.store.loader import open_index  # noqa: E402
 from qa import eval_data  # noqa: E402
-from qa.crosslingual import Dictionary  # noqa: E402
-from qa.eval_metrics import gold_rank  # noqa: E402
-from qa.evaluate import eval_index  # noqa: E402
-from qa.query import analyse  # noqa: E402
-from qa.retrieve import RetrievalConfig, retrieve  # noqa: E402
+from qa.retrieval.crosslingual import Dictionary  # noqa: E402
+from qa.retrieval.query import analyse  # noqa: E402
+from qa.retrieval.retrieve import RetrievalConfig, retrieve  # noqa: E402
 from qa.runtime import load_aux_embedder, load_embedder, retrieval_config  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Ingest and removal: build a new index version from the current one plus changes.
 
 ``ingest`` reads, cleans, chunks and embeds the given files and writes a new
-version (see ``index.versions``): the previous chunk store and vectors are
+version (see ``index.store.versions``): the previous chunk store and vectors are
 carried over, a changed article's chunks are replaced, an unchanged article
 (same content hash) costs nothing, and when nothing changed no version is
 written at all.  A file that fails — unreadable, binary, too big, empty after
@@ -9,9 +9,9 @@ cleaning, or anything it makes the cleaner raise — is reported with its reason
 in ``Report.failed`` and the rest of the batch still lands, in one version; so
 is a path that does not exist or a folder without articles.  ``remove`` deletes
 documents the same way.  A crash at any point leaves the previous version
-served (see ``index.versions``).
+served (see ``index.store.versions``).
 
-Leaves out: query-time loading (``index.loader``).
+Leaves out: query-time loading (``index.store.loader``).
 """
 
 from __future__ import annotations
@@ -26,17 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
-from index import manifest, versions
-from index.bm25 import BM25Index
-from index.chunk import chunk_text
-from index.clean import clean_document
-from index.embed import Embedder
+from index.embed.embedder import Embedder
 from index.errors import ArticleQAError, IndexMismatch, IngestError, NotFound
-from index.manifest import ChunkParams, Manifest
-from index.sources import Record, Source, discover, display, read_source, record_source
-from index.store import ChunkRecord, ChunkStore, DocumentInfo
-from index.textnorm import keyword_terms
-from index.vectors import FaissIndex
+from index.store import manifest, versions
+from index.store.bm25 import BM25Index
+from index.store.chunks import ChunkRecord, ChunkStore, DocumentInfo
+from index.store.manifest import ChunkParams, Manifest
+from index.store.vectors import FaissIndex
+from index.text.chunk import chunk_text
+from index.text.clean import clean_document
+from index.text.sources import Record, Source, discover, display, read_source, record_source
+from index.text.textnorm import keyword_terms
 
 Progress = Callable[[int, int], None]
 
@@ -63,7 +63,7 @@ def ingest(
     progress: Progress | None = None,
     aux: Embedder | None = None,
 ) -> Report:
-    """Ingest files and folders; ``aux`` adds cross-lingual vectors (``index.use_encoder``)."""
+    """Ingest files and folders; ``aux`` adds cross-lingual vectors (``index.embed.use_encoder``)."""
     loaders: list[tuple[str, Callable[[], Source]]] = []
     for path in paths:
         try:

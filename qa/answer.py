@@ -4,14 +4,14 @@ A `Citation` is data carried end to end: document id, title, date, outlet,
 the passage (chunk) it comes from with the passage's span, and the exact span
 and text of what was cited, all as character offsets into the cleaned
 article (what ``GET /v1/documents/{id}`` returns).  A `Generator` turns a
-question and retrieved passages into a `Draft`; ``qa.extractive`` is the one
-that needs no LLM, ``qa.llm`` the one that asks an LLM.  A generator that can
+question and retrieved passages into a `Draft`; ``qa.answering.extractive`` is the one
+that needs no LLM, ``qa.answering.llm`` the one that asks an LLM.  A generator that can
 stream (`StreamingGenerator`) yields `Sources` once, then text deltas, then
 its `Draft`; one that fails raises `GenerationError`, on which the service
 falls back to extractive answers with a `Notice`.
 
-Leaves out: deciding whether to answer at all (``qa.retrieve.is_relevant``)
-and checking what a draft cites (``qa.verify``).
+Leaves out: deciding whether to answer at all (``qa.retrieval.retrieve.is_relevant``)
+and checking what a draft cites (``qa.citations.verify``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-from index.store import ChunkRecord, DocumentInfo
+from index.store.chunks import ChunkRecord, DocumentInfo
 from qa.language import Language
-from qa.query import Query
-from qa.retrieve import Hit
+from qa.retrieval.query import Query
+from qa.retrieval.retrieve import Hit
 
 Mode = Literal["extractive", "llm"]
 

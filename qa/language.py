@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from index.textnorm import has_han, to_simplified, to_traditional
+from index.text.textnorm import has_han, to_simplified, to_traditional
 
 Language = Literal["en", "zh-Hans", "zh-Hant"]
 LANGUAGES: tuple[Language, ...] = ("en", "zh-Hans", "zh-Hant")

@@ -18,19 +18,19 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.e5_model import DEFAULT_MODEL_NAME, model_checksum, resolve_model_path
-from index.embed import Embedder, SentenceTransformerEmbedder
-from index.loader import LoadedIndex, open_index
-from index.textnorm import warm_up
+from index.embed.e5_model import DEFAULT_MODEL_NAME, model_checksum, resolve_model_path
+from index.embed.embedder import Embedder, SentenceTransformerEmbedder
+from index.store.loader import LoadedIndex, open_index
+from index.text.textnorm import warm_up
 from qa.answer import Generator
-from qa.conversation import HeuristicRewriter, Rewriter
-from qa.crosslingual import Dictionary
-from qa.extractive import ExtractiveGenerator
-from qa.retrieve import RetrievalConfig
+from qa.answering.conversation import HeuristicRewriter, Rewriter
+from qa.answering.extractive import ExtractiveGenerator
+from qa.citations.support import SupportConfig, SupportScorer
+from qa.citations.verify import Verifier
+from qa.retrieval.crosslingual import Dictionary
+from qa.retrieval.retrieve import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
-from qa.support import SupportConfig, SupportScorer
-from qa.verify import Verifier
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -52,7 +52,7 @@ def load_aux_embedder(settings: Settings) -> Embedder | None:
     """The cross-lingual encoder for English questions, unless switched off."""
     if settings.crosslingual_encoder == "none":
         return None
-    from index.use_encoder import USEEmbedder
+    from index.embed.use_encoder import USEEmbedder
 
     return USEEmbedder()
 
@@ -94,7 +94,7 @@ def support_config(settings: Settings) -> SupportConfig:
 def load_chat_model(settings: Settings) -> BaseChatModel | None:
     if settings.llm_base_url is None or settings.llm_model is None:
         return None
-    from qa.llm import LLMConfig, chat_model
+    from qa.answering.llm import LLMConfig, chat_model
 
     return chat_model(
         LLMConfig(
@@ -196,8 +196,8 @@ class _LLMParts:
 
 
 def _llm_parts(settings: Settings, chat_model: BaseChatModel, extractive: Generator) -> _LLMParts:
-    from qa.llm import LLMGenerator, LLMRewriter
-    from qa.prompting import AnswerPrompt
+    from qa.answering.llm import LLMGenerator, LLMRewriter
+    from qa.answering.prompting import AnswerPrompt
 
     prompt = AnswerPrompt(settings.grounding, settings.llm_context_tokens)
     heuristic = HeuristicRewriter()

@@ -1,12 +1,12 @@
 """The answer path, top to bottom in `QAService.ask` (and, streamed, in `QAService.stream`).
 
 Validate the question; make a follow-up standalone from the conversation
-(``qa.conversation``, ``qa.llm``); analyse it (language, keywords), embed it,
+(``qa.answering.conversation``, ``qa.answering.llm``); analyse it (language, keywords), embed it,
 retrieve and fuse passages, decide whether they answer it; then decline in
 the question's language, or let the generator write a cited answer — falling
 back to the extractive generator, with a notice, if an LLM fails — and check
-every citation of a generated answer (``qa.verify``).  `stream` takes the same
-steps and yields events as the answer is written (``qa.streaming``).  The
+every citation of a generated answer (``qa.citations.verify``).  `stream` takes the same
+steps and yields events as the answer is written (``qa.answering.streaming``).  The
 service holds the loaded index, embedder, dictionary, generators, rewriter and
 verifier it was given: it loads nothing itself.
 
@@ -23,20 +23,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from index.embed import Embedder
+from index.embed.embedder import Embedder
 from index.errors import InvalidInput
-from index.loader import LoadedIndex
+from index.store.loader import LoadedIndex
 from prompts import message
 from qa.answer import Answer, Citation, Draft, GenerationError, Generator, Notice, Sources
-from qa.conversation import HeuristicRewriter, Message, Rewriter
-from qa.crosslingual import Dictionary
+from qa.answering.conversation import HeuristicRewriter, Message, Rewriter
+from qa.answering.prompting import Grounding
+from qa.answering.streaming import Event, Finished, Passages, Token, Verified, draft_pieces, pieces
+from qa.citations.support import SupportScorer
+from qa.citations.verify import Checked, Session, Verifier
 from qa.language import Language, detect
-from qa.prompting import Grounding
-from qa.query import Query, analyse
-from qa.retrieve import Hit, RetrievalConfig, is_relevant, retrieve
-from qa.streaming import Event, Finished, Passages, Token, Verified, draft_pieces, pieces
-from qa.support import SupportScorer
-from qa.verify import Checked, Session, Verifier
+from qa.retrieval.crosslingual import Dictionary
+from qa.retrieval.query import Query, analyse
+from qa.retrieval.retrieve import Hit, RetrievalConfig, is_relevant, retrieve
 
 log = logging.getLogger("article_qa.service")
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.manifest import ChunkParams
+from index.store.manifest import ChunkParams
 
 
 class Settings(BaseSettings):

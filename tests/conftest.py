@@ -15,7 +15,7 @@ PARAMS_TOKENS, PARAMS_OVERLAP = 256, 32
 
 @pytest.fixture(scope="session")
 def dictionary():
-    from qa.crosslingual import Dictionary
+    from qa.retrieval.crosslingual import Dictionary
 
     return Dictionary.load()
 
@@ -24,7 +24,7 @@ def dictionary():
 def fake_index_dir(tmp_path_factory) -> Path:
     """The sample corpus indexed with the fake embedder."""
     from index.build import ingest
-    from index.manifest import ChunkParams
+    from index.store.manifest import ChunkParams
     from tests.fakes import FakeEmbedder
 
     directory = tmp_path_factory.mktemp("fake-index")
@@ -35,9 +35,9 @@ def fake_index_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def fake_service(fake_index_dir, dictionary):
-    from index.loader import open_index
-    from qa.extractive import ExtractiveGenerator
-    from qa.retrieve import RetrievalConfig
+    from index.store.loader import open_index
+    from qa.answering.extractive import ExtractiveGenerator
+    from qa.retrieval.retrieve import RetrievalConfig
     from qa.service import QAService
     from tests.fakes import FakeEmbedder
 

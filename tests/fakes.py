@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.textnorm import fold
+from index.text.textnorm import fold
 from qa.answer import Citation, Draft
-from qa.query import Query
-from qa.retrieve import Hit
+from qa.retrieval.query import Query
+from qa.retrieval.retrieve import Hit
 
 
 class FakeEmbedder:

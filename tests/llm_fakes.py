@@ -22,8 +22,8 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import Field
 
-from index.loader import open_index
-from qa.crosslingual import Dictionary
+from index.store.loader import open_index
+from qa.retrieval.crosslingual import Dictionary
 from qa.runtime import build_service
 from qa.service import QAService
 from qa.settings import Settings

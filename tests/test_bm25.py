@@ -2,7 +2,7 @@ import time
 
 import numpy as np
 
-from index.bm25 import BM25Index
+from index.store.bm25 import BM25Index
 
 
 def _rank_bm25_reference(docs, query, k1=1.2, b=0.75):

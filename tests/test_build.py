@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import versions
 from index.build import ingest, remove
 from index.errors import IndexCorrupt, IndexMismatch, IndexMissing, NotFound
-from index.loader import open_index
-from index.manifest import ChunkParams
+from index.store import versions
+from index.store.loader import open_index
+from index.store.manifest import ChunkParams
 from tests.conftest import SAMPLE
 from tests.fakes import FakeEmbedder
 

@@ -1,6 +1,6 @@
 import itertools
 
-from index.chunk import chunk_text, count_tokens, sentence_spans
+from index.text.chunk import chunk_text, count_tokens, sentence_spans
 
 TEXT = (
     "第一句话很短。第二句话稍微长一点，说明了一些情况！第三句是问题吗？"

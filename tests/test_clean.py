@@ -1,4 +1,4 @@
-"""Tests for the cleaning stage (index.clean and its helpers) on the sample corpus."""
+"""Tests for the cleaning stage (index.text.clean and its helpers) on the sample corpus."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from index.clean import CleanedDocument, classify_line, clean_document, to_dict
-from index.pinyin import (
+from index.text.clean import CleanedDocument, classify_line, clean_document, to_dict
+from index.text.pinyin import (
     PINYIN_RE,
     join_broken_paragraphs,
     load_tables,

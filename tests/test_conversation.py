@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from qa.conversation import HeuristicRewriter, Message, standalone
-from qa.llm import LLMRewriter
+from qa.answering.conversation import HeuristicRewriter, Message, standalone
+from qa.answering.llm import LLMRewriter
 from qa.settings import Settings
 from tests.llm_fakes import LANZHOU, broken, connection_refused, llm_service, recording
 

@@ -49,8 +49,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import versions
-from index.loader import LoadedIndex, open_index
+from index.store import versions
+from index.store.loader import LoadedIndex, open_index
 from tests.conftest import ROOT, SAMPLE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.crash_safety]
@@ -69,9 +69,9 @@ os.dup2(2, 1)  # whatever else is printed goes to stderr
 
 from qa.settings import Settings
 from qa import runtime
-import api.cli, index.build, index.bm25, index.embed, index.store, index.use_encoder
-import index.vectors, index.versions, tqdm
-from index.textnorm import warm_up
+import api.cli, index.build, index.store.bm25, index.embed.embedder, index.store.chunks
+import index.embed.use_encoder, index.store.vectors, index.store.versions, tqdm
+from index.text.textnorm import warm_up
 
 E5 = runtime.load_embedder(Settings(crosslingual_encoder="none"), batch=True)
 USE = runtime.load_aux_embedder(Settings(crosslingual_encoder="use-multilingual-v3"))
@@ -140,9 +140,9 @@ def child(cmd):
 
     wrap(type(E5), "embed_documents", lambda self, texts: f"embed e5 {len(texts)}")
     wrap(type(USE), "embed_documents", lambda self, texts: f"embed use {len(texts)}")
-    wrap(index.store.ChunkStore, "commit", "commit store.sqlite")
-    wrap(index.bm25.BM25Index, "build", "build bm25")
-    wrap(index.vectors.FaissIndex, "save", lambda self, d, f="dense.faiss": f"save {f}")
+    wrap(index.store.chunks.ChunkStore, "commit", "commit store.sqlite")
+    wrap(index.store.bm25.BM25Index, "build", "build bm25")
+    wrap(index.store.vectors.FaissIndex, "save", lambda self, d, f="dense.faiss": f"save {f}")
     sys.addaudithook(hook)
     try:
         code = api.cli.main(["ingest", *cmd["args"]])

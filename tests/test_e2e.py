@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from index.textnorm import fold
+from index.text.textnorm import fold
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.e2e

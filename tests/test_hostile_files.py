@@ -27,14 +27,14 @@ from pathlib import Path
 import opencc
 import pytest
 
-from index import manifest as manifest_mod
-from index import versions
 from index.build import ingest
-from index.clean import clean_document
 from index.errors import IndexCorrupt, IndexMissing, IngestError
-from index.loader import open_index
-from index.manifest import ChunkParams
-from index.sources import MAX_BYTES, decode, read_source
+from index.store import manifest as manifest_mod
+from index.store import versions
+from index.store.loader import open_index
+from index.store.manifest import ChunkParams
+from index.text.clean import clean_document
+from index.text.sources import MAX_BYTES, decode, read_source
 from tests.conftest import SAMPLE
 from tests.fakes import FakeEmbedder
 
@@ -219,7 +219,7 @@ def test_ingest_refuses_a_damaged_index_and_rebuild_repairs_it(index_copy, tmp_p
 
 
 def test_a_version_pruned_while_loading_is_retried_on_the_new_one(index_copy, monkeypatch):
-    from index import loader
+    from index.store import loader
 
     src = index_copy.parent / "src"
     _write(src, "late.txt", "后来的文章\n\n" + ARTICLE)
@@ -466,7 +466,7 @@ def test_markdown_inline_html_loses_scripts_and_styles(tmp_path):
 
 def test_large_and_deeply_nested_html_clean_in_linear_time():
     """Both used to be quadratic: 2 MB of paragraphs took 70 s, 5,000 nested divs 29 s."""
-    from index.html_text import html_to_text
+    from index.text.html_text import html_to_text
 
     random.seed(0)
     paragraphs = "".join(

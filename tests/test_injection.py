@@ -29,13 +29,13 @@ from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from index.build import ingest
-from index.manifest import ChunkParams
+from index.store.manifest import ChunkParams
 from prompts import template
-from qa.conversation import HeuristicRewriter, Message
-from qa.llm import LLMRewriter
-from qa.markers import Claim, parse, stable_end, strip_markers
-from qa.prompting import AnswerPrompt, quote
-from qa.streaming import Finished, Verified
+from qa.answering.conversation import HeuristicRewriter, Message
+from qa.answering.llm import LLMRewriter
+from qa.answering.prompting import AnswerPrompt, quote
+from qa.answering.streaming import Finished, Verified
+from qa.citations.markers import Claim, parse, stable_end, strip_markers
 from tests.fakes import FakeEmbedder
 from tests.llm_fakes import llm_service, passage_numbers, recording
 

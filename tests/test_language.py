@@ -1,6 +1,6 @@
 import pytest
 
-from index.textnorm import fold, keyword_terms
+from index.text.textnorm import fold, keyword_terms
 from qa.language import detect
 
 

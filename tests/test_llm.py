@@ -12,11 +12,11 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from qa.answer import GenerationError, Sources
-from qa.conversation import HeuristicRewriter
-from qa.extractive import ExtractiveGenerator
+from qa.answering.conversation import HeuristicRewriter
+from qa.answering.extractive import ExtractiveGenerator
+from qa.answering.llm import LLMGenerator, LLMRewriter
+from qa.answering.prompting import AnswerPrompt, pack
 from qa.language import detect
-from qa.llm import LLMGenerator, LLMRewriter
-from qa.prompting import AnswerPrompt, pack
 from qa.runtime import load_chat_model
 from qa.settings import Settings
 from tests.llm_fakes import (

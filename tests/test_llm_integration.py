@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from qa.conversation import Message
+from qa.answering.conversation import Message
 from qa.language import detect
 from tests.conftest import SAMPLE
 from tests.sse import read_events

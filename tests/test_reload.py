@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from index import build
-from index.manifest import ChunkParams
+from index.store.manifest import ChunkParams
 from qa.runtime import Models
 from qa.settings import Settings
 from tests.conftest import PARAMS_OVERLAP, PARAMS_TOKENS

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from index.build import ingest
-from index.loader import open_index
-from index.manifest import ChunkParams
-from qa.fusion import rrf, zscore
-from qa.query import analyse
-from qa.retrieve import RetrievalConfig, is_relevant, retrieve
+from index.store.loader import open_index
+from index.store.manifest import ChunkParams
+from qa.retrieval.fusion import rrf, zscore
+from qa.retrieval.query import analyse
+from qa.retrieval.retrieve import RetrievalConfig, is_relevant, retrieve
 from tests.conftest import SAMPLE
 from tests.fakes import FakeEmbedder
 

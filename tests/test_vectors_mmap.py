@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.loader import open_index
-from index.vectors import MMAP_FLAG, FaissIndex
+from index.store.loader import open_index
+from index.store.vectors import MMAP_FLAG, FaissIndex
 
 pytestmark = pytest.mark.skipif(MMAP_FLAG is None, reason="faiss < 1.11 cannot map flat indexes")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from index.loader import open_index
+from index.store.loader import open_index
 from qa.answer import Citation
+from qa.answering.prompting import passage_citation
+from qa.citations.markers import parse, render, stable_end, strip_markers
+from qa.citations.support import SupportScorer, _chinese_values, lexical_overlap
+from qa.citations.verify import Checked, Verifier
 from qa.language import detect
-from qa.markers import parse, render, stable_end, strip_markers
-from qa.prompting import passage_citation
-from qa.retrieve import Hit
-from qa.support import SupportScorer, _chinese_values, lexical_overlap
-from qa.verify import Checked, Verifier
+from qa.retrieval.retrieve import Hit
 from tests.fakes import FakeEmbedder
 from tests.llm_fakes import LANZHOU
 

@@ -3,7 +3,7 @@
 ``tests/data/support_claims.json`` holds claims about passages of the sample
 articles — verbatim, paraphrased, traditional-script and English ones that the
 passage supports, and fabricated ones it does not — split into the set the
-weights and thresholds of ``qa.support`` were calibrated on and a held-out set
+weights and thresholds of ``qa.citations.support`` were calibrated on and a held-out set
 written afterwards.  Also measures what checking costs per answer.
 """
 
@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from qa.prompting import passage_citation
-from qa.retrieve import Hit
-from qa.support import SupportScorer
+from qa.answering.prompting import passage_citation
+from qa.citations.support import SupportScorer
+from qa.retrieval.retrieve import Hit
 from tests.conftest import ROOT, SAMPLE
 
 pytestmark = pytest.mark.e2e

@@ -1,0 +1,178 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 scores fused per query by z-score.
+
+Every chunk gets its cosine with the question and its BM25 score; each list is
+standardised over all chunks (``qa.retrieval.fusion.zscore``) and summed with weights:
+``z(e5) + keyword_weight * z(BM25)`` for Chinese questions.  English questions
+over Chinese text add the cross-lingual encoder (``index.embed.use_encoder``, when
+the index has its vectors) and search BM25 with their dictionary translations
+at ``translated_keyword_weight`` (see ``qa.retrieval.fusion``, ``qa.retrieval.query``).  Reciprocal
+rank fusion of the two rankings (``fusion="rrf"``, the earlier default) stays
+available for comparison; score fusion beat it on every Chinese dev set
+(docs/evaluation.md).
+
+Every returned hit also carries its exact cosine with the
+question and its keyword coverage: the share of the question's keyword
+groups, weighted by idf, that the chunk contains.  Those two decide whether
+the articles answer the question at all (``is_relevant``).
+
+Leaves out: embedding the question (the caller passes the vector) and answering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from index.store.chunks import ChunkRecord, DocumentInfo
+from index.store.loader import LoadedIndex
+from index.text.textnorm import general_idf
+from qa.retrieval.fusion import rrf, zscore
+from qa.retrieval.query import Query
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: ChunkRecord
+    document: DocumentInfo
+    score: float
+    dense: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    top_k: int = 5
+    candidates: int = 50
+    rrf_k: int = 10
+    translated_keyword_weight: float = 0.2
+    aux_weight: float = 1.0
+    min_dense_score: float = 0.90
+    min_dense_score_crosslingual: float = 0.78
+    min_keyword_coverage: float = 0.55
+    mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
+    max_per_doc: int = 1
+    keyword_weight: float = 0.2
+    fusion: Literal["zscore", "rrf"] = "zscore"
+
+
+def retrieve(
+    index: LoadedIndex,
+    vector: np.ndarray,
+    query: Query,
+    config: RetrievalConfig,
+    top_k: int,
+    exclude: frozenset[str] = frozenset(),
+    aux_vector: np.ndarray | None = None,
+) -> list[Hit]:
+    """The ``top_k`` fused hits; documents in ``exclude`` are treated as absent.
+
+    ``aux_vector`` is the question under the cross-lingual encoder, used (with
+    the index's matching vectors) for English questions.
+    """
+    if config.mode == "hybrid" and (query.translated or config.fusion == "zscore"):
+        fused = _score_fusion(index, vector, aux_vector, query, config, exclude)
+    else:
+        fused = _monolingual(index, vector, query, config, exclude)
+    best = _diverse(index, sorted(fused, key=lambda cid: -fused[cid]), top_k, config.max_per_doc)
+    cosines = index.dense.cosines(vector, best)
+    hits = []
+    for chunk_id, cosine in zip(best, cosines, strict=True):
+        chunk = index.chunks[chunk_id]
+        terms = set(chunk.terms)
+        coverage = keyword_coverage(index, query, terms.__contains__)
+        hits.append(Hit(chunk, index.documents[chunk.doc_id], fused[chunk_id], cosine, coverage))
+    return hits
+
+
+def _diverse(index: LoadedIndex, ranked: list[int], top_k: int, max_per_doc: int) -> list[int]:
+    """The first ``top_k`` chunks, at most ``max_per_doc`` from any one document."""
+    taken: dict[str, int] = {}
+    out = []
+    for chunk_id in ranked:
+        doc_id = index.chunks[chunk_id].doc_id
+        if taken.get(doc_id, 0) < max_per_doc:
+            taken[doc_id] = taken.get(doc_id, 0) + 1
+            out.append(chunk_id)
+            if len(out) == top_k:
+                break
+    return out
+
+
+def _monolingual(
+    index: LoadedIndex,
+    vector: np.ndarray,
+    query: Query,
+    config: RetrievalConfig,
+    exclude: frozenset[str],
+) -> dict[int, float]:
+    """RRF of the dense and BM25 rankings (or one of them alone, for ablations)."""
+    keyword_weight = config.translated_keyword_weight if query.translated else 1.0
+    rankings: list[tuple[float, list[int]]] = []
+    if config.mode != "keyword":
+        rankings.append((1.0, [c for c, _ in index.dense.search(vector, config.candidates)]))
+    if config.mode != "dense":
+        found = index.bm25.search(query.flat_terms(), config.candidates)
+        rankings.append((keyword_weight, [c for c, _ in found]))
+    kept = [(w, [c for c in r if index.chunks[c].doc_id not in exclude]) for w, r in rankings]
+    return rrf(kept, config.rrf_k)
+
+
+def _score_fusion(
+    index: LoadedIndex,
+    vector: np.ndarray,
+    aux_vector: np.ndarray | None,
+    query: Query,
+    config: RetrievalConfig,
+    exclude: frozenset[str],
+) -> dict[int, float]:
+    """Z-score fusion over every chunk: e5, BM25 and (English) the cross-lingual encoder."""
+    ids, dense = index.dense.all_scores(vector)
+    weight = config.translated_keyword_weight if query.translated else config.keyword_weight
+    keyword = index.bm25.scores(query.flat_terms())
+    if not np.array_equal(index.bm25.ids, ids):  # both are in chunk-id order when built
+        order = np.argsort(index.bm25.ids, kind="stable")
+        keyword = keyword[order[np.searchsorted(index.bm25.ids, ids, sorter=order)]]
+    lists = [(1.0, dense), (weight, keyword)]
+    if query.translated and index.aux is not None and aux_vector is not None:
+        lists.append((config.aux_weight, index.aux.all_scores(aux_vector)[1]))
+    fused = zscore(lists)
+    if exclude:
+        fused[[index.chunks[int(c)].doc_id in exclude for c in ids]] = -np.inf
+    best = np.argsort(-fused)[: config.candidates]
+    return {int(ids[i]): float(fused[i]) for i in best if np.isfinite(fused[i])}
+
+
+def keyword_coverage(index: LoadedIndex, query: Query, present: Callable[[str], bool]) -> float:
+    """Idf-weighted share of the query's keyword groups with a term for which ``present``."""
+    total = found = 0.0
+    for group in query.groups:
+        weights = group_weights(index, group)
+        total += max(weights.values())
+        found += max((v for t, v in weights.items() if present(t)), default=0.0)
+    return found / total if total > 0 else 0.0
+
+
+def group_weights(index: LoadedIndex, group: dict[str, float]) -> dict[str, float]:
+    """Each alternative's weight times how informative it is in general Chinese.
+
+    Informativeness comes from general word frequencies, not from the index, so
+    that "今天" weighs little even in a corpus where it occurs once.  Alternatives
+    the index never saw weigh nothing while another alternative is known; a group
+    with no known term keeps its weights: the question asks about something the
+    articles never mention.
+    """
+    known = {t for t in group if index.bm25.idf(t) > 0}
+    return {t: w * general_idf(t) if not known or t in known else 0.0 for t, w in group.items()}
+
+
+def is_relevant(hits: list[Hit], query: Query, config: RetrievalConfig) -> bool:
+    """Whether any hit is close enough, in meaning or in keywords, to answer from.
+
+    Cosines across languages run lower than within one, so English questions
+    over Chinese text have their own threshold.
+    """
+    floor = config.min_dense_score_crosslingual if query.translated else config.min_dense_score
+    return any(h.dense >= floor or h.coverage >= config.min_keyword_coverage for h in hits)
