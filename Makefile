@@ -95,6 +95,7 @@ lint: install lock-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python scripts/layers.py
 
 format: install
 	$(BIN)/ruff format .

@@ -63,7 +63,7 @@ def ingest(
     progress: Progress | None = None,
     aux: Embedder | None = None,
 ) -> Report:
-    """Ingest files and folders; ``aux`` adds cross-lingual vectors (``index.embed.use_encoder``)."""
+    """Ingest files and folders; ``aux`` adds USE vectors (``index.embed.use_encoder``)."""
     loaders: list[tuple[str, Callable[[], Source]]] = []
     for path in paths:
         try:
