@@ -131,10 +131,11 @@ def compare() -> list[str]:
         for name, version in sorted(installed.items())
         if name in pins and pins[name] != version
     ]
+    project = _normalise(tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["name"])
     rows += [
         f"{name}: installed {v}, not in the lock"
-        for name, v in installed.items()
-        if name not in pins
+        for name, v in sorted(installed.items())
+        if name not in pins and name != project
     ]
     return rows
 
