@@ -15,7 +15,7 @@ export QA_MODEL_CACHE_DIR ?= var/models
 export QA_INDEX_DIR ?= var/index
 
 .PHONY: help python install lock lock-check model browser index run serve test test-fast \
-	test-latest lint format bench load clean
+	test-latest lint docs format bench load clean
 
 help:
 	@echo "make run      - install, prepare the model, index data/sample, serve on http://127.0.0.1:8000"
@@ -23,6 +23,7 @@ help:
 	@echo "make test-fast- unit tests only (fakes, no real model)"
 	@echo "make test-latest - every test in .venv-latest with the newest releases pyproject.toml allows"
 	@echo "make lock     - re-resolve requirements.lock from pyproject.toml and requirements.in"
+	@echo "make docs     - regenerate docs/configuration.md from the settings class"
 	@echo "make lint     - ruff (lint + format check) and mypy"
 	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index"
 	@echo "make load     - 32 clients for 5 minutes on /v1/ask and the stream, 1 then 2 workers"
@@ -96,6 +97,10 @@ lint: install lock-check
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python scripts/layers.py
+
+# docs/configuration.md from the settings class (tests/test_settings.py checks it is current)
+docs: install
+	$(BIN)/python scripts/config_doc.py
 
 format: install
 	$(BIN)/ruff format .

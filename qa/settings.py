@@ -1,8 +1,8 @@
 """The one settings object, read from ``QA_*`` environment variables at the edges.
 
 ``Settings`` is created by the CLI and by ``create_app``; everything below them
-receives plain values.  Every field carries a description: the README's
-configuration table is checked against them by ``tests/test_settings.py``.
+receives plain values.  Every field carries a description, from which
+``scripts/config_doc.py`` generates docs/configuration.md (checked by ``tests/test_settings.py``).
 
 Leaves out: per-request options (``top_k`` in a request overrides ``QA_TOP_K``).
 """
@@ -32,28 +32,40 @@ class Settings(BaseSettings):
     )
     feedback_path: Path = Field(
         Path("var/feedback.sqlite3"),
-        description="SQLite file of the feedback on answers (POST /v1/feedback); keep it "
-        "outside QA_INDEX_DIR, whose versions are replaced.",
+        description="SQLite file of the feedback on answers (POST /v1/feedback). Keep it "
+        "outside `QA_INDEX_DIR`, whose versions are replaced; all server "
+        "processes share it.",
     )
     embedding_model: str = Field(
         "multilingual-e5-small",
         description="Embedding model: `multilingual-e5-small` (bundled, offline), or any "
-        "sentence-transformers model name or folder path.",
+        "sentence-transformers model name or folder path. An index refuses to "
+        "serve with a model other than the one that built it.",
     )
     chunk_tokens: int = Field(
         256, ge=32, le=480, description="Chunk size in tiktoken cl100k tokens (build time)."
     )
     chunk_overlap: int = Field(
-        32, ge=0, le=200, description="Tokens of whole sentences repeated between chunks."
+        32,
+        ge=0,
+        le=200,
+        description="Tokens of whole sentences repeated between chunks (less than half the size).",
     )
-    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    top_k: int = Field(
+        5,
+        ge=1,
+        le=50,
+        description="Passages retrieved per question (a request's `top_k` overrides it).",
+    )
     candidates: int = Field(
         50, ge=5, le=1000, description="Candidates each retriever contributes to fusion."
     )
     fusion: Literal["zscore", "rrf"] = Field(
         "zscore",
-        description="How Chinese questions combine the e5 and keyword rankings: `zscore` "
-        "(weighted sum of standardised scores) or `rrf` (reciprocal rank fusion).",
+        description="How Chinese questions combine e5 and keyword (BM25) scores: `zscore`, a "
+        "weighted sum of per-question standardised scores over every chunk, or "
+        "`rrf`, reciprocal rank fusion (the earlier default; docs/evaluation.md "
+        "decision 7).",
     )
     keyword_weight: float = Field(
         0.2,
@@ -115,16 +127,19 @@ class Settings(BaseSettings):
         1,
         ge=1,
         le=64,
-        description="CPU threads per embedding call when serving (concurrent requests use the "
-        "other cores; more threads oversubscribe them). Ingest and eval use every core.",
+        description="CPU threads per embedding call when serving (concurrent requests use the"
+        " other cores; more threads oversubscribe them — measured under load: 100"
+        " ms per question with 1 thread, 800 ms with 2). Ingest and eval use "
+        "every core.",
     )
     host: str = Field("127.0.0.1", description="Address `qa serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qa serve` listens on.")
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     llm_base_url: str | None = Field(
         None,
-        description="Base URL of an OpenAI-compatible chat server (vLLM, Ollama, llama.cpp "
-        "server, a hosted API), e.g. `http://localhost:11434/v1`. Unset: extractive answers.",
+        description="Base URL of an OpenAI-compatible chat server, e.g. "
+        "`http://localhost:11434/v1` (Ollama), `http://localhost:8001/v1` (vLLM),"
+        " `http://localhost:8080/v1` (llama.cpp). Unset: extractive answers only.",
     )
     llm_model: str | None = Field(
         None, description="Model name sent to the LLM server (required with QA_LLM_BASE_URL)."
@@ -133,13 +148,19 @@ class Settings(BaseSettings):
         None, description="API key for the LLM server, if it needs one (never logged)."
     )
     llm_timeout: float = Field(
-        60.0, gt=0, le=3600, description="Seconds to wait for the LLM server to answer or stream."
+        60.0,
+        gt=0,
+        le=3600,
+        description="Seconds to wait for the server to answer, or for the next piece of a stream.",
     )
     llm_connect_timeout: float = Field(
         5.0, gt=0, le=600, description="Seconds to wait for a connection to the LLM server."
     )
     llm_max_retries: int = Field(
-        1, ge=0, le=10, description="Retries of a failed LLM request before falling back."
+        1,
+        ge=0,
+        le=10,
+        description="Retries of a failed LLM request before falling back to an extractive answer.",
     )
     llm_temperature: float = Field(
         0.0, ge=0.0, le=2.0, description="Sampling temperature of generated answers."
@@ -161,8 +182,9 @@ class Settings(BaseSettings):
     )
     grounding: Literal["strict", "general"] = Field(
         "strict",
-        description="`strict`: answer only from the articles and decline otherwise; "
-        "`general`: an LLM may add general knowledge, under a marked heading.",
+        description="`strict`: answer only from the articles, decline otherwise. `general`: "
+        "the LLM may add general knowledge after a marked heading (no effect "
+        "without an LLM).",
     )
     history_messages: int = Field(
         6, ge=0, le=100, description="Most recent history messages used to rewrite a follow-up."
@@ -183,16 +205,19 @@ class Settings(BaseSettings):
     )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         [],
-        description="Origins (`scheme://host[:port]`) of the pages on other hosts that may "
-        "call the API from a browser (CORS), as a comma-separated or JSON list; `*` allows "
-        "any. Empty: same-origin pages only.",
+        description="Origins (`scheme://host[:port]`) of pages on other hosts that may call "
+        "the API from a browser (CORS), comma-separated "
+        "(`https://intranet.example,http://wiki.corp:8080`) or a JSON list; `*` "
+        "allows any. Preflights from other origins are refused (403 "
+        "`cors_refused`).",
     )
 
     api_keys: Annotated[list[str], NoDecode] = Field(
         [],
-        description="Keys for the question and document endpoints, comma-separated "
-        "`name:secret` or, hashed at rest, `name:sha256:<hex>` (`qa keys new NAME` makes one). "
-        "Sent as `Authorization: Bearer <secret>` or `X-API-Key`.",
+        description="Keys for the question, document and feedback endpoints: comma-separated "
+        "`name:secret`, or hashed at rest `name:sha256:<hex>` (`qa keys new NAME`"
+        " prints both). Clients send `Authorization: Bearer <secret>` or "
+        "`X-API-Key: <secret>`.",
     )
     admin_keys: Annotated[list[str], NoDecode] = Field(
         [],
@@ -214,11 +239,17 @@ class Settings(BaseSettings):
         120,
         ge=0,
         le=1_000_000,
-        description="Requests per minute allowed per key and per client address, in each "
-        "worker process (0: no limit). Over it: 429 with Retry-After.",
+        description="Requests per minute per key and per client address, in each worker "
+        "process (`0`: off). Over it: 429 `rate_limited` with `Retry-After`. "
+        "Behind a reverse proxy, start uvicorn with `FORWARDED_ALLOW_IPS` set to "
+        "the proxy's address so the client address is the user's.",
     )
     rate_limit_burst: int = Field(
-        30, ge=1, le=1_000_000, description="Requests a key or address may make at once."
+        30,
+        ge=1,
+        le=1_000_000,
+        description="Requests a key or address may make at once before the per-minute rate "
+        "applies.",
     )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, le=1 << 30, description="Largest request body accepted (413 over it)."
@@ -253,7 +284,9 @@ class Settings(BaseSettings):
         "and served without a restart (0: only on `POST /v1/admin/reload`).",
     )
     log_format: Literal["json", "text"] = Field(
-        "json", description="`json`: one JSON object per log line; `text`: plain lines."
+        "json",
+        description="`json`: one JSON object per log line (with `request_id`); `text`: plain "
+        "lines.",
     )
     log_questions: bool = Field(
         False, description="Write question text into the logs (off: only its length)."

@@ -265,6 +265,7 @@ def test_the_setting_is_read_and_documented(monkeypatch, tmp_path):
     assert not default.is_relative_to(Settings().index_dir)  # index versions are replaced
     monkeypatch.setenv("QA_FEEDBACK_PATH", str(tmp_path / "fb.sqlite3"))
     assert Settings().feedback_path == tmp_path / "fb.sqlite3"
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "| `QA_FEEDBACK_PATH` | `var/feedback.sqlite3` |" in readme
-    assert "### Feedback: `POST /v1/feedback`" in readme and "qa feedback list" in readme
+    configuration = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert "| `QA_FEEDBACK_PATH` | path | `var/feedback.sqlite3` |" in configuration
+    api = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert "## Feedback: `POST /v1/feedback`" in api and "qa feedback list" in api

@@ -8,7 +8,7 @@ sample articles are indexed with the real embedding model, as in
 the answer path used the LLM, every ``[n]`` names a returned citation whose
 quote is the article's text, the answer is in the question's language and
 script, streaming and the OpenAI endpoint work, and follow-ups are rewritten
-by the LLM.  See the README ("Testing against a real LLM server").
+by the LLM.  See docs/llm.md ("Testing against a real LLM server").
 """
 
 from __future__ import annotations
