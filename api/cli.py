@@ -5,7 +5,8 @@ values down.  Output is readable text by default and JSON with ``--json``.
 Errors print one clear line to stderr and exit with status 1 (2 for usage);
 an ingest where some files failed exits 1 after the rest landed.
 
-Leaves out: the logic behind each command (``index``, ``qa``).
+Leaves out: the logic behind each command (``index``, ``qa``) and the ``eval`` command, which
+the evaluation harness defines (``evaluation.cli``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
+from evaluation import cli as eval_cli  # the one import of the harness (scripts/layers.py)
 from index.errors import ArticleQAError
 from qa.settings import Settings
 
@@ -65,33 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     k.add_argument("name", help="the key's name, shown in logs and feedback (e.g. hr-portal)")
     k.set_defaults(run=_keys_new)
-    p = sub.add_parser("eval", help="measure retrieval and answers on public question sets")
-    p.add_argument("--data", type=Path, required=True, help="folder of *.dev.*.jsonl sets")
-    p.add_argument("--sets", default=None, help="comma-separated set names (default: all)")
-    p.add_argument("--limit", type=int, default=None, help="questions sampled per set")
-    p.add_argument(
-        "--pool",
-        type=int,
-        default=None,
-        help="index only the gold passages plus a sample, N passages in all",
-    )
-    p.add_argument("--unanswerable", type=int, default=200, help="questions tested without gold")
-    p.add_argument("--out", type=Path, default=Path("var/eval/report"))
-    p.add_argument("--cache", type=Path, default=Path("var/eval/cache"))
-    p.add_argument("--no-plots", action="store_true")
-    p.add_argument(
-        "--chunk-tokens",
-        default=None,
-        help="also measure hybrid retrieval with the pool re-indexed at each of these "
-        "comma-separated chunk sizes (e.g. 128,256,384; each index cached)",
-    )
-    p.add_argument(
-        "--min-hit5",
-        type=float,
-        default=None,
-        help="exit 1 if any set's hybrid hit@5 is below this floor",
-    )
-    p.set_defaults(run=_eval)
+    eval_cli.add_parser(sub)
     p = sub.add_parser("serve", help="serve the HTTP API")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
@@ -272,42 +248,6 @@ def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
         for record in reversed(records):
             out.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
     print(f"exported {len(records)} feedback records to {args.out}")
-    return 0
-
-
-def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from evaluation import data as eval_data
-    from evaluation import evaluate
-    from evaluation import report as eval_report
-    from qa.retrieval.crosslingual import Dictionary
-    from qa.runtime import load_embedder
-
-    sets = [s.strip() for s in args.sets.split(",") if s.strip()] if args.sets else None
-    sizes = tuple(dict.fromkeys(int(x) for x in (args.chunk_tokens or "").split(",") if x.strip()))
-    for size in sizes:  # the same bounds as QA_CHUNK_TOKENS (and QA_CHUNK_OVERLAP below half)
-        settings.model_validate(settings.model_dump() | {"chunk_tokens": size})
-    data = eval_data.load(args.data, sets, args.limit, args.pool)
-    run = evaluate.run(
-        settings,
-        data,
-        load_embedder(settings, batch=True),
-        Dictionary.load(),
-        cache_dir=args.cache,
-        unanswerable=args.unanswerable,
-        chunk_tokens=sizes,
-    )
-    summary = eval_report.write(run, args.out, plots=not args.no_plots)
-    print(eval_report.markdown(summary))
-    print(f"report: {args.out / 'report.md'}, {args.out / 'report.json'}")
-    if args.min_hit5 is not None:
-        low = {
-            name: g["retrieval"]["hybrid"]["hit@5"]
-            for name, g in summary["sets"].items()
-            if g["retrieval"]["hybrid"]["hit@5"] < args.min_hit5
-        }
-        if low:
-            print(f"error: hit@5 below the floor {args.min_hit5}: {low}", file=sys.stderr)
-            return 1
     return 0
 
 
