@@ -1,10 +1,11 @@
-"""The FastAPI application: `create_app(settings)` and its routes.
+"""The FastAPI application: `create_app(settings)` assembles middleware, routers and the lifespan.
 
 Models and the index load in the lifespan, not at import; a service passed
 to ``create_app`` (tests, benchmarks) is used as is.  If loading fails, the
 app still starts: ``/healthz`` answers, while ``/readyz`` and the question
-endpoints return 503 with the reason.  The streaming route lives in
-``api.stream`` and the OpenAI-compatible ones in ``api.openai_compat``.
+endpoints return 503 with the reason.  The routes live in ``api.routes`` (ask, documents,
+health, metrics), ``api.stream``, ``api.openai_compat``, ``api.feedback``, ``api.admin`` and
+``api.widget``.
 
 Leaves out: the answer logic (``qa.service``) and error rendering (``api.errors``).
 """
@@ -18,18 +19,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from anyio import to_thread
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 
-from api import admin, convert, cors, errors, feedback, guard, openai_compat, stream, widget
+from api import admin, cors, errors, feedback, guard, openai_compat, routes, stream, widget
 from api.access import KeyRing
-from api.deps import ERRORS, service_of
 from api.guard import Gate, Guard
-from api.metrics import CONTENT_TYPE, Metrics
-from api.observability import RequestContext, log_question
+from api.metrics import Metrics
+from api.observability import RequestContext
 from api.ratelimit import RateLimiter
 from api.reload import Reloader
-from api.schemas import AskRequest, AskResponse, DocumentList, DocumentOut, DocumentSummary
 from index.errors import ArticleQAError, IndexMissing
 from qa.runtime import Models, load_models
 from qa.service import QAService
@@ -87,7 +85,7 @@ def create_app(
     widget_origins = sorted({o for k in keys.keys for o in k.origins})
     cors.install(app, [*settings.allowed_origins, *widget_origins])
     app.add_middleware(RequestContext, metrics=metrics)
-    _routes(app)
+    app.include_router(routes.router)
     app.include_router(stream.router)
     app.include_router(openai_compat.router)
     app.include_router(widget.router)
@@ -119,69 +117,3 @@ def _start(app: FastAPI, settings: Settings, models: Models | None, metrics: Met
         )
     if app.state.load_error is not None:
         log.error("not ready: %s", app.state.load_error.message)
-
-
-def _routes(app: FastAPI) -> None:
-    @app.post("/v1/ask", response_model=AskResponse, responses=ERRORS)
-    def ask(body: AskRequest, request: Request, response: Response) -> AskResponse:
-        service = service_of(request)  # one index version for the whole request
-        response.headers["X-Index-Version"] = service.index.version
-        answer = service.ask(body.question, body.top_k, convert.history(body.history))
-        settings: Settings = request.app.state.settings
-        log_question(log, answer.question, answer.language, settings.log_questions)
-        return convert.ask_response(answer)
-
-    @app.get("/v1/documents", response_model=DocumentList, responses={503: ERRORS[503]})
-    def documents(request: Request) -> DocumentList:
-        index = service_of(request).index
-        return DocumentList(
-            documents=[
-                DocumentSummary(
-                    id=d.doc_id,
-                    title=d.title,
-                    date=d.date,
-                    outlet=d.outlet,
-                    origin=d.origin,
-                    author=d.author,
-                    chunks=index.chunk_counts.get(d.doc_id, 0),
-                )
-                for d in index.documents.values()
-            ]
-        )
-
-    @app.get("/v1/documents/{doc_id}", response_model=DocumentOut, responses=ERRORS)
-    def document(doc_id: str, request: Request) -> DocumentOut:
-        info, text = service_of(request).index.document_text(doc_id)
-        return DocumentOut(
-            id=info.doc_id,
-            title=info.title,
-            date=info.date,
-            outlet=info.outlet,
-            origin=info.origin,
-            author=info.author,
-            source=info.source,
-            text=text,
-        )
-
-    @app.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
-    def metrics(request: Request) -> Response:
-        state = request.app.state
-        state.metrics.observe_gate(state.gate.busy, state.gate.waiting)
-        return Response(state.metrics.render(), media_type=CONTENT_TYPE)
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", responses=ERRORS)
-    def readyz(request: Request) -> dict[str, object]:
-        service = service_of(request)
-        meta = service.index.manifest
-        return {
-            "status": "ready",
-            "index_version": service.index.version,
-            "documents": meta.documents,
-            "chunks": meta.chunks,
-            "model": meta.model_id,
-            "generator": "llm" if service.fallback is not None else "extractive",
-        }
