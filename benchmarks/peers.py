@@ -48,9 +48,9 @@ for _key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from benchmarks import peer_report  # noqa: E402
+from evaluation import data as eval_data  # noqa: E402
 from evaluation.data import EvalData, EvalQuestion  # noqa: E402
 from evaluation.metrics import gold_rank  # noqa: E402
-from qa import eval_data  # noqa: E402
 
 PEERS = ("langchain", "txtai")
 WARMUP = 5

@@ -22,10 +22,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from evaluation import data as eval_data  # noqa: E402
 from evaluation.evaluate import eval_index  # noqa: E402
 from evaluation.metrics import gold_rank  # noqa: E402
 from index.store.loader import open_index  # noqa: E402
-from qa import eval_data  # noqa: E402
 from qa.retrieval.crosslingual import Dictionary  # noqa: E402
 from qa.retrieval.query import analyse  # noqa: E402
 from qa.retrieval.retrieve import RetrievalConfig, retrieve  # noqa: E402

@@ -1,1 +1,4 @@
-"""Project maintenance scripts (standard library only); nothing in the packages imports them."""
+"""Project maintenance scripts (lock, layering contract, configuration page).
+
+They may import the packages; no runtime package (api, qa, index, prompts) imports them.
+"""
