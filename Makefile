@@ -14,17 +14,18 @@ export TOKENIZERS_PARALLELISM := false
 export QA_MODEL_CACHE_DIR ?= var/models
 export QA_INDEX_DIR ?= var/index
 
-.PHONY: help python install lock lock-check model browser index run serve test test-fast \
+.PHONY: help python install lock lock-upgrade lock-check model browser index run serve test test-fast \
 	test-latest lint docs format bench load clean
 
 help:
 	@echo "make run      - install, prepare the model, index data/sample, serve on http://127.0.0.1:8000"
 	@echo "make test     - install, prepare the model and chromium, run every test"
-	@echo "make test-fast- unit tests only (fakes, no real model)"
+	@echo "make test-fast- unit tests only (fakes, no real model, no fuzzing)"
 	@echo "make test-latest - every test in .venv-latest with the newest releases pyproject.toml allows"
-	@echo "make lock     - re-resolve requirements.lock from pyproject.toml and requirements.in"
+	@echo "make lock     - re-resolve requirements.lock after pyproject.toml or requirements.in changed"
+	@echo "make lock-upgrade - requirements.lock with the newest releases the ranges allow"
 	@echo "make docs     - regenerate docs/configuration.md from the settings class"
-	@echo "make lint     - ruff (lint + format check) and mypy"
+	@echo "make lint     - ruff (lint + format check), mypy, the lock check and the layering contract"
 	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index"
 	@echo "make load     - 32 clients for 5 minutes on /v1/ask and the stream, 1 then 2 workers"
 
@@ -34,6 +35,10 @@ python:
 	if [ "$$v" != 3.11 ]; then \
 	  echo "error: article-qa installs with Python 3.11, but '$(PYTHON)' is $${v:-not found}." \
 	    "Install python3.11, or run: make PYTHON=/path/to/python3.11 <target>" >&2; exit 1; fi
+	@if test -x $(BIN)/python && \
+	  ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then \
+	  echo "error: $(VENV) was made with a Python other than 3.11." \
+	    "Remove it (rm -rf $(VENV)) and run make again." >&2; exit 1; fi
 
 lock-check: python
 	@$(PYTHON) scripts/lockfile.py check
@@ -50,9 +55,14 @@ $(STAMP): pyproject.toml requirements.in $(LOCK)
 
 install: python $(STAMP)
 
-# Re-resolve the lock (newest releases the ranges allow) with the locked uv, or any uv on PATH.
+# Re-resolve the lock with the locked uv, or any uv on PATH: `make lock` keeps every pin the
+# inputs still allow; `make lock-upgrade` moves every package to the newest release allowed.
+UV = $$(test -x $(BIN)/uv && echo $(BIN)/uv || command -v uv || echo uv)
 lock: python
-	$(PYTHON) scripts/lockfile.py write --uv "$$(test -x $(BIN)/uv && echo $(BIN)/uv || command -v uv || echo uv)"
+	$(PYTHON) scripts/lockfile.py write --uv "$(UV)" --find-links $(TORCH_WHEELS)
+
+lock-upgrade: python
+	$(PYTHON) scripts/lockfile.py write --uv "$(UV)" --find-links $(TORCH_WHEELS) --upgrade
 
 model: install
 	$(BIN)/python -m index.embed.e5_model $(QA_MODEL_CACHE_DIR)
@@ -90,7 +100,7 @@ test-latest: python model browser
 	$(LATEST)/bin/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not e2e"
+	$(BIN)/python -m pytest -m "not e2e and not browser and not crash_safety and not fuzz"
 
 lint: install lock-check
 	$(BIN)/ruff check .

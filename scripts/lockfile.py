@@ -2,13 +2,16 @@
 
 `python scripts/lockfile.py write` resolves pyproject.toml's dependencies, its `dev` extra and
 requirements.in with `uv pip compile --generate-hashes` for CPython 3.11 on Linux x86_64, and
-heads the lock with a digest of those inputs. `python scripts/lockfile.py check` recomputes the
-digest and fails, naming `make lock`, when the inputs changed after the lock was written.
+heads the lock with a digest of those inputs. It keeps the versions already pinned wherever the
+inputs still allow them (uv prefers the pins of its output file); `write --upgrade` re-resolves
+every package to the newest release the ranges allow. `python scripts/lockfile.py check`
+recomputes the digest and fails, naming `make lock`, when the inputs changed after the lock was
+written.
 
 `compare` lists how the running interpreter's packages differ from the lock (`make test-latest`).
-It leaves out the `peers` extra (benchmarks/peers.py installs its own) and installs nothing:
-the Makefile installs the lock with `pip --require-hashes`. Standard library only, so it runs
-before any venv exists.
+The lock covers the dependencies and the `dev` extra only; the `peers` extra (benchmarks/peers.py,
+installed by hand) is not locked. This script installs nothing: the Makefile installs the lock
+with `pip --require-hashes`. Standard library only, so it runs before any venv exists.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ PYPROJECT = ROOT / "pyproject.toml"
 EXTRA_INPUTS = ROOT / "requirements.in"
 EXTRAS = ("dev",)
 TARGET = ("--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28")
-# Where the CPU build of torch lies on these machines (requirements.in pins torch==2.13.0+cpu).
-FIND_LINKS = ("--find-links", "/opt/wheels")
+# Where the CPU build of torch lies on these machines (requirements.in pins torch==2.13.0+cpu);
+# the Makefile passes its TORCH_WHEELS.
+DEFAULT_WHEELS = "/opt/wheels"
 DIGEST_PREFIX = "# inputs-sha256: "
 
 
@@ -89,12 +93,35 @@ def stale_reason(
     return None
 
 
-def write(uv: str) -> None:
+def write(uv: str, wheels: str = DEFAULT_WHEELS, upgrade: bool = False, lock: Path = LOCK) -> None:
     """Resolve the inputs with uv and write the lock atomically, headed by their digest."""
     extras = [arg for name in EXTRAS for arg in ("--extra", name)]
-    command = [uv, "pip", "compile", "pyproject.toml", "requirements.in", *extras]
-    command += ["--generate-hashes", "--no-header", "--quiet", *TARGET, *FIND_LINKS]
-    resolved = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    staged = lock.with_suffix(".lock.tmp")
+    if lock.exists() and not upgrade:
+        shutil.copyfile(lock, staged)  # uv keeps the pins it finds in its output file
+    else:
+        staged.unlink(missing_ok=True)
+    options = ["--generate-hashes", "--no-header", "--quiet", *TARGET, "--find-links", wheels]
+    options += ["--upgrade"] if upgrade else []
+    command = [uv, "pip", "compile", "pyproject.toml", "requirements.in", *extras, *options]
+    try:
+        # uv's warnings and errors go to the terminal; only the lock goes to the file
+        subprocess.run(
+            [*command, "--output-file", str(staged)],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise SystemExit(
+            f"error: uv not found ({uv!r}). `make install` installs the locked uv into .venv; "
+            "or install it with `pip install uv`."
+        ) from None
+    except subprocess.CalledProcessError as failed:
+        staged.unlink(missing_ok=True)
+        raise SystemExit(
+            f"error: uv could not resolve the lock (exit {failed.returncode})"
+        ) from None
     header = [
         "# requirements.lock: every package of `make run` / `make test`, pinned with hashes.",
         "# Do not edit: `make lock` writes it from pyproject.toml ([project] dependencies and the",
@@ -102,10 +129,11 @@ def write(uv: str) -> None:
         "#   " + " ".join(["uv", *command[1:]]),
         DIGEST_PREFIX + input_digest(),
     ]
-    staged = LOCK.with_suffix(".lock.tmp")
-    staged.write_text("\n".join(header) + "\n" + resolved.stdout, encoding="utf-8")
-    staged.replace(LOCK)
-    print(f"wrote {LOCK.relative_to(ROOT)}: {resolved.stdout.count('==')} packages pinned")
+    body = staged.read_text(encoding="utf-8")
+    body = "\n".join(line for line in body.splitlines() if not line.startswith("# ")) + "\n"
+    staged.write_text("\n".join(header) + "\n" + body.lstrip("\n"), encoding="utf-8")
+    staged.replace(lock)
+    print(f"wrote {lock.name}: {body.count('==')} packages pinned")
 
 
 def locked_versions(lock: Path = LOCK) -> dict[str, str]:
@@ -147,9 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("compare", help="list how this interpreter's packages differ from the lock")
     writer = sub.add_parser("write", help="resolve and write the lock (needs uv)")
     writer.add_argument("--uv", default=shutil.which("uv") or "uv", help="the uv executable")
+    writer.add_argument(
+        "--find-links", default=DEFAULT_WHEELS, help="folder with the CPU torch wheel"
+    )
+    writer.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="newest releases for every package, not only new ones",
+    )
     args = parser.parse_args(argv)
     if args.command == "write":
-        write(args.uv)
+        write(args.uv, args.find_links, args.upgrade)
         return 0
     if args.command == "compare":
         rows = compare()
