@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for size in sizes:  # the same bounds as QA_CHUNK_TOKENS (and QA_CHUNK_OVERLAP below half)
         settings.model_validate(settings.model_dump() | {"chunk_tokens": size})
     data = eval_data.load(args.data, sets, args.limit, args.pool)
-    run = evaluate.run(
+    result = evaluate.run(
         settings,
         data,
         load_embedder(settings, batch=True),
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         unanswerable=args.unanswerable,
         chunk_tokens=sizes,
     )
-    summary = eval_report.write(run, args.out, plots=not args.no_plots)
+    summary = eval_report.write(result, args.out, plots=not args.no_plots)
     print(eval_report.markdown(summary))
     print(f"report: {args.out / 'report.md'}, {args.out / 'report.json'}")
     if args.min_hit5 is not None:

@@ -8,6 +8,7 @@ description. Leaves out per-request options, which the OpenAPI schema documents.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import typing
 from pathlib import Path
@@ -71,8 +72,13 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the page is out of date; write nothing"
+    )
+    args = parser.parse_args(argv)
     page = render()
-    if "--check" in argv:
+    if args.check:
         if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != page:
             print(f"{PAGE.relative_to(ROOT)} is out of date: run `make docs`", file=sys.stderr)
             return 1
