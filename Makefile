@@ -15,7 +15,7 @@ export QA_MODEL_CACHE_DIR ?= var/models
 export QA_INDEX_DIR ?= var/index
 
 .PHONY: help python install lock lock-upgrade lock-check model browser index run serve test test-fast \
-	test-latest lint docs format bench load clean
+	test-latest lint docs format bench bench-scale load clean
 
 help:
 	@echo "make run      - install, prepare the model, index data/sample, serve on http://127.0.0.1:8000"
@@ -27,6 +27,7 @@ help:
 	@echo "make docs     - regenerate docs/configuration.md from the settings class"
 	@echo "make lint     - ruff (lint + format check), mypy, the lock check and the layering contract"
 	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index"
+	@echo "make bench-scale - retrieval at 10k, 100k and 1M chunks (docs/scaling.md; ~7 GB in var/scale)"
 	@echo "make load     - 32 clients for 5 minutes on /v1/ask and the stream, 1 then 2 workers"
 
 # The locked install runs on CPython 3.11 only (the lock and torch's CPU wheel are for 3.11).
@@ -118,6 +119,10 @@ format: install
 
 bench: model
 	$(BIN)/python benchmarks/bench_service.py
+
+# Grows the evaluation index to 10k, 100k and 1M chunks; SCALE_ARGS adds options (--sizes ...).
+bench-scale: model
+	$(BIN)/python benchmarks/scale.py $(SCALE_ARGS)
 
 # On the sample index (make index); LOAD_ARGS adds options, e.g. LOAD_ARGS="--duration 30".
 load: index

@@ -84,6 +84,7 @@ def ingest(body: IngestRequest, request: Request) -> ChangeReport:
             paths,
             models.embedder,
             settings.chunk_params,
+            ann=settings.ann_params,
             aux=models.aux(settings),
         )
         report.failed = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.failed]

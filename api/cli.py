@@ -102,6 +102,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             settings.chunk_params,
             rebuild=args.rebuild,
             progress=progress,
+            ann=settings.ann_params,
             aux=aux,
         )
     if args.json:

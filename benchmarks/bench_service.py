@@ -45,6 +45,7 @@ def build_index(settings: Settings) -> None:
         embedder,
         settings.chunk_params,
         rebuild=True,
+        ann=settings.ann_params,
         aux=aux,
     )
     rate = report.chunks_embedded / report.seconds

@@ -113,6 +113,7 @@ def eval_index(
                 settings.chunk_params,
                 rebuild=False,  # a run that built it meanwhile leaves nothing to do
                 progress=progress,
+                ann=settings.ann_params,
                 aux=aux,
             )
         if report.failed:

@@ -29,9 +29,10 @@ import numpy as np
 from index.embed.embedder import Embedder
 from index.errors import ArticleQAError, IndexMismatch, IngestError, NotFound
 from index.store import manifest, versions
+from index.store.ann import write_graphs
 from index.store.bm25 import BM25Index
 from index.store.chunks import ChunkRecord, ChunkStore, DocumentInfo
-from index.store.manifest import ChunkParams, Manifest
+from index.store.manifest import AnnParams, ChunkParams, Manifest
 from index.store.vectors import FaissIndex
 from index.text.chunk import chunk_text
 from index.text.clean import clean_document
@@ -62,8 +63,10 @@ def ingest(
     rebuild: bool = False,
     progress: Progress | None = None,
     aux: Embedder | None = None,
+    ann: AnnParams | None = None,
 ) -> Report:
-    """Ingest files and folders; ``aux`` adds USE vectors (``index.embed.use_encoder``)."""
+    """Ingest files and folders; ``aux`` adds USE vectors (``index.embed.use_encoder``),
+    ``ann`` sets how dense candidates are searched (``index.store.ann``)."""
     loaders: list[tuple[str, Callable[[], Source]]] = []
     for path in paths:
         try:
@@ -74,7 +77,7 @@ def ingest(
             loaders.append((display(path), functools.partial(_fail, exc)))
             continue
         loaders += [(display(p), functools.partial(read_source, p)) for p in found]
-    return _ingest(index_dir, loaders, (embedder, aux), params, rebuild=rebuild, progress=progress)
+    return _ingest(index_dir, loaders, (embedder, aux), (params, ann), rebuild, progress)
 
 
 def _fail(exc: ArticleQAError) -> Source:
@@ -90,25 +93,26 @@ def ingest_records(
     rebuild: bool = False,
     progress: Progress | None = None,
     aux: Embedder | None = None,
+    ann: AnnParams | None = None,
 ) -> Report:
     """Ingest in-memory articles (e.g. an evaluation corpus) through the same path as files."""
     loaders = [(r.doc_id, functools.partial(record_source, r)) for r in records]
-    return _ingest(index_dir, loaders, (embedder, aux), params, rebuild=rebuild, progress=progress)
+    return _ingest(index_dir, loaders, (embedder, aux), (params, ann), rebuild, progress)
 
 
 def _ingest(
     index_dir: Path,
     loaders: Sequence[tuple[str, Callable[[], Source]]],
     embedders: tuple[Embedder, Embedder | None],
-    params: ChunkParams,
-    *,
+    build: tuple[ChunkParams, AnnParams | None],
     rebuild: bool,
     progress: Progress | None,
 ) -> Report:
     embedder, aux = embedders
+    params, ann = build[0], build[1] or AnnParams()
     started, report = time.perf_counter(), Report()
     with versions.writer_lock(index_dir):
-        work = _open_work(index_dir, embedder, aux, params, rebuild=rebuild)
+        work = _open_work(index_dir, embedder, aux, (params, ann), rebuild=rebuild)
         try:
             pending = _stage_documents(work, loaders, params, embedder, report)
             _embed_pending(work, pending, embedders, report, progress)
@@ -148,6 +152,9 @@ class _Work:
     dense: FaissIndex
     aux: FaissIndex | None
     manifest: Manifest
+    previous: Path | None = None  # the version this one started as a copy of
+    added: list[int] = field(default_factory=list)
+    removed: bool = False
 
     @classmethod
     def copy_of(cls, current: Path, meta: Manifest, index_dir: Path) -> _Work:
@@ -155,7 +162,7 @@ class _Work:
         shutil.copyfile(current / ChunkStore.FILENAME, directory / ChunkStore.FILENAME)
         aux = FaissIndex.load(current, FaissIndex.AUX_FILENAME) if meta.aux_model_id else None
         store = ChunkStore(directory / ChunkStore.FILENAME)
-        return cls(directory, store, FaissIndex.load(current), aux, meta)
+        return cls(directory, store, FaissIndex.load(current), aux, meta, current)
 
     @classmethod
     def empty(cls, index_dir: Path, meta: Manifest) -> _Work:
@@ -166,6 +173,7 @@ class _Work:
 
     def remove_chunks(self, ids: list[int]) -> None:
         array = np.array(ids, dtype=np.int64)
+        self.removed = self.removed or bool(ids)
         self.dense.remove(array)
         if self.aux is not None:
             self.aux.remove(array)
@@ -177,9 +185,15 @@ class _Work:
 
 
 def _open_work(
-    index_dir: Path, embedder: Embedder, aux: Embedder | None, params: ChunkParams, *, rebuild: bool
+    index_dir: Path,
+    embedder: Embedder,
+    aux: Embedder | None,
+    build: tuple[ChunkParams, AnnParams],
+    *,
+    rebuild: bool,
 ) -> _Work:
-    fresh = Manifest(embedder.model_id, embedder.checksum, embedder.dimension, params)
+    params, ann = build
+    fresh = Manifest(embedder.model_id, embedder.checksum, embedder.dimension, params, ann=ann)
     if aux is not None:
         fresh.aux_model_id, fresh.aux_dimension = aux.model_id, aux.dimension
     if rebuild:
@@ -198,6 +212,11 @@ def _open_work(
         raise IndexMismatch(
             f"The index at {index_dir} was chunked with {meta.chunking}, not {params}; "
             "re-run with --rebuild to re-index every document with the new settings."
+        )
+    if meta.ann != ann:
+        raise IndexMismatch(
+            f"The index at {index_dir} searches candidates with {meta.ann}, not {ann}; "
+            "re-run with --rebuild to build it with the new settings."
         )
     return _Work.copy_of(current, meta, index_dir)
 
@@ -302,6 +321,7 @@ def _embed_pending(
         part = items[i : i + batch]
         ids, texts = np.array([cid for cid, _ in part], dtype=np.int64), [t for _, t in part]
         work.dense.add(ids, embedder.embed_documents(texts))
+        work.added += ids.tolist()
         if aux is not None and work.aux is not None:
             work.aux.add(ids, aux.embed_documents(texts))
         report.chunks_embedded += len(part)
@@ -313,10 +333,17 @@ def _publish(index_dir: Path, work: _Work) -> Path:
     work.store.commit()
     records = list(work.store.chunks())
     bm25 = BM25Index.build([c.id for c in records], [c.terms for c in records])
-    files = [work.directory / ChunkStore.FILENAME, work.dense.save(work.directory)]
+    files = [work.directory / ChunkStore.FILENAME, *work.dense.save(work.directory)]
+    named = [(FaissIndex.FILENAME, work.dense)]
     if work.aux is not None:
-        files.append(work.aux.save(work.directory, FaissIndex.AUX_FILENAME))
+        files += work.aux.save(work.directory, FaissIndex.AUX_FILENAME)
+        named.append((FaissIndex.AUX_FILENAME, work.aux))
     files += bm25.save(work.directory)
+    extend = work.previous is not None and work.manifest.ann_built and not work.removed
+    added = np.array(work.added, dtype=np.int64) if extend else None
+    graphs = write_graphs(work.directory, named, work.manifest.ann, work.previous, added)
+    work.manifest.ann_built = bool(graphs)
+    files += graphs
     work.manifest.documents = len(work.store.documents())
     work.manifest.chunks = len(records)
     work.manifest.built_at = datetime.now(UTC).isoformat(timespec="seconds")

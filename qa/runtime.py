@@ -70,12 +70,18 @@ def retrieval_config(settings: Settings) -> RetrievalConfig:
         min_dense_score=settings.min_dense_score,
         min_dense_score_crosslingual=settings.min_dense_score_crosslingual,
         min_keyword_coverage=settings.min_keyword_coverage,
+        pool=settings.candidate_pool,
+        ef_search=settings.hnsw_ef_search,
+        exhaustive=settings.exhaustive_retrieval,
     )
 
 
 def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
     return open_index(
-        settings.index_dir, model_id=embedder.model_id, model_checksum=embedder.checksum
+        settings.index_dir,
+        model_id=embedder.model_id,
+        model_checksum=embedder.checksum,
+        ann=settings.ann_params,
     )
 
 

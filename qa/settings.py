@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.store.manifest import ChunkParams
+from index.store.manifest import AnnParams, ChunkParams
 
 
 class Settings(BaseSettings):
@@ -58,7 +58,11 @@ class Settings(BaseSettings):
         description="Passages retrieved per question (a request's `top_k` overrides it).",
     )
     candidates: int = Field(
-        50, ge=5, le=1000, description="Candidates each retriever contributes to fusion."
+        50,
+        ge=5,
+        le=1000,
+        description="Best fused chunks kept for choosing the passages (at most "
+        "QA_MAX_CHUNKS_PER_DOC an article); also each ranking's length under QA_FUSION=rrf.",
     )
     fusion: Literal["zscore", "rrf"] = Field(
         "zscore",
@@ -76,6 +80,42 @@ class Settings(BaseSettings):
     )
     rrf_k: int = Field(
         10, ge=1, le=1000, description="Reciprocal-rank-fusion constant k (with QA_FUSION=rrf)."
+    )
+    candidate_pool: int = Field(
+        200,
+        ge=10,
+        le=5000,
+        description="Candidates each retriever (e5, cross-lingual, BM25) proposes to z-score "
+        "fusion, which then scores every candidate with every retriever exactly "
+        "(docs/scaling.md).",
+    )
+    exhaustive_retrieval: bool = Field(
+        False,
+        description="Score every chunk with every retriever instead of fusing candidates: the "
+        "reference path, linear in the index size (for measurements).",
+    )
+    ann_threshold: int = Field(
+        50_000,
+        ge=1,
+        description="From this many chunks on, an index version gets HNSW graphs for its "
+        "dense candidates; below it they are found by exact search (build time).",
+    )
+    hnsw_m: int = Field(
+        32, ge=4, le=128, description="HNSW links per node (build time; memory ~8·M bytes a chunk)."
+    )
+    hnsw_ef_construction: int = Field(
+        80, ge=8, le=1000, description="HNSW candidate list size while building (build time)."
+    )
+    hnsw_storage: Literal["sq8", "flat"] = Field(
+        "sq8",
+        description="Vector codes inside the HNSW graph: `sq8` (1 byte a dimension) or `flat` "
+        "(4); candidates are re-scored from the exact vectors either way (build time).",
+    )
+    hnsw_ef_search: int = Field(
+        256,
+        ge=8,
+        le=5000,
+        description="HNSW search list size at query time (at least QA_CANDIDATE_POOL is used).",
     )
     max_chunks_per_doc: int = Field(
         1,
@@ -315,6 +355,12 @@ class Settings(BaseSettings):
     @property
     def chunk_params(self) -> ChunkParams:
         return ChunkParams(self.chunk_tokens, self.chunk_overlap)
+
+    @property
+    def ann_params(self) -> AnnParams:
+        return AnnParams(
+            self.ann_threshold, self.hnsw_m, self.hnsw_ef_construction, self.hnsw_storage
+        )
 
     @field_validator("allowed_origins", "api_keys", "admin_keys", "widget_keys", mode="before")
     @classmethod

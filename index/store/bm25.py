@@ -7,6 +7,12 @@ its terms' columns: well under a millisecond for tens of thousands of chunks,
 where a per-document Python loop takes tens of milliseconds.  Query terms may
 carry weights (e.g. dictionary translations of English words).
 
+For candidate retrieval (``qa.retrieval.candidates``) a query's scores are
+summed from its terms' posting columns only; `top` picks the best rows with
+``argpartition`` (no sort of all rows), and the mean and standard deviation
+over every row come from the sum and sum of squares, the rows no term touches
+scoring zero.
+
 Leaves out: segmentation and script folding (``index.text.textnorm``).
 """
 
@@ -79,11 +85,15 @@ class BM25Index:
     def search(self, terms: Mapping[str, float], k: int) -> list[tuple[int, float]]:
         """The ``k`` best (chunk id, score) pairs with a positive score."""
         scores = self.scores(terms)
-        positive = np.flatnonzero(scores > 0)
-        if positive.size == 0:
-            return []
-        best = positive[np.argsort(-scores[positive], kind="stable")[:k]]
+        best = top_rows(scores, k)
         return [(int(self.ids[i]), float(scores[i])) for i in best]
+
+    def rows_for(self, ids: np.ndarray) -> np.ndarray:
+        """Row numbers of chunk ids (rows are in chunk-id order, as built)."""
+        rows = np.searchsorted(self.ids, ids)
+        if len(ids) and (rows.max() >= len(self.ids) or not np.array_equal(self.ids[rows], ids)):
+            raise KeyError("rows_for: a chunk id has no keyword row")
+        return rows
 
     def save(self, directory: Path) -> list[Path]:
         matrix_path, meta_path = directory / "bm25.npz", directory / "bm25_vocab.json"
@@ -98,3 +108,21 @@ class BM25Index:
         with (directory / "bm25_vocab.json").open(encoding="utf-8") as fh:
             meta = json.load(fh)
         return cls(matrix, meta["vocab"], np.asarray(meta["ids"], dtype=np.int64))
+
+
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` highest positive scores, best first (ties by row), without a full sort."""
+    positive = np.flatnonzero(scores > 0)
+    if positive.size > k:
+        part = np.argpartition(-scores[positive], k - 1)[:k]
+        positive = np.sort(positive[part])
+    return positive[np.argsort(-scores[positive], kind="stable")]
+
+
+def moments(scores: np.ndarray) -> tuple[float, float]:
+    """Mean and population standard deviation of a full score vector, in float64."""
+    n = max(len(scores), 1)
+    total = float(scores.sum(dtype=np.float64))
+    square = float(np.dot(scores.astype(np.float64), scores))
+    mean = total / n
+    return mean, float(np.sqrt(max(square / n - mean * mean, 0.0)))

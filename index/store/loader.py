@@ -1,12 +1,14 @@
 """Opening the current index version for serving.
 
 ``open_index`` verifies the manifest (its own checksum, every file's size and
-checksum, the embedding model), then memory-maps the dense vectors (shared
-between worker processes, ``index.store.vectors``) and loads the BM25 matrix and
-every chunk into memory: at this scale (tens of thousands of chunks) that
-keeps a query free of disk reads.  Each document's cleaned text and sentence
-spans are kept too, so answers can quote whole sentences even where a chunk
-boundary cut one.  Every failure names the file and how to fix it: no index or
+checksum, the embedding model and the candidate-search parameters), then
+memory-maps the dense vectors and HNSW graphs (shared between worker
+processes, ``index.store.vectors``, ``index.store.ann``) and loads the BM25
+matrix and the document list.  Chunks, document texts and sentence spans are
+read from the chunk store when a query needs them (``index.store.reader``),
+with a bounded cache: memory stays flat from five articles to a million
+chunks.  Which document each chunk belongs to is one array (`DocMap`).
+Every failure names the file and how to fix it: no index or
 a ``CURRENT`` naming a missing version is `IndexMissing`; a damaged manifest,
 a truncated or altered file, or files that disagree are `IndexCorrupt`.  If a
 writer switched versions (and pruned the one being read) while it loaded,
@@ -20,18 +22,22 @@ from __future__ import annotations
 import bisect
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from index.errors import REBUILD_HINT, IndexCorrupt, IndexMissing, NotFound
 from index.store import manifest, versions
+from index.store.ann import HnswIndex, graph_filename
 from index.store.bm25 import BM25Index
-from index.store.chunks import ChunkRecord, ChunkStore, DocumentInfo
-from index.store.manifest import Manifest
+from index.store.chunks import DOC_COLUMNS, ChunkRecord, ChunkStore, DocumentInfo
+from index.store.manifest import AnnParams, Manifest
+from index.store.reader import Cached, ChunkTable, DocMap, Reader, TextTable
 from index.store.vectors import FaissIndex
 from index.text.chunk import Span, sentence_spans
 
+V = TypeVar("V")
 _ATTEMPTS = 3  # loads of a version a writer keeps replacing before giving up
 
 
@@ -42,12 +48,15 @@ class LoadedIndex:
     dense: FaissIndex
     aux: FaissIndex | None
     bm25: BM25Index
-    chunks: dict[int, ChunkRecord]
+    chunks: ChunkTable
     documents: dict[str, DocumentInfo]
     chunk_counts: dict[str, int]
-    texts: dict[str, str]
-    sentences: dict[str, list[Span]]
-    doc_chunks: dict[str, list[ChunkRecord]]
+    texts: Mapping[str, str]
+    sentences: Mapping[str, list[Span]]
+    doc_chunks: Mapping[str, list[ChunkRecord]]
+    doc_map: DocMap
+    dense_graph: HnswIndex | None = None
+    aux_graph: HnswIndex | None = None
 
     @property
     def version(self) -> str:
@@ -77,9 +86,14 @@ class LoadedIndex:
 
 
 def open_index(
-    index_dir: Path, *, model_id: str | None = None, model_checksum: str | None = None
+    index_dir: Path,
+    *,
+    model_id: str | None = None,
+    model_checksum: str | None = None,
+    ann: AnnParams | None = None,
 ) -> LoadedIndex:
-    """Load the current version; refuse one built with a different embedding model."""
+    """Load the current version; refuse one built with a different embedding model
+    or (given ``ann``) other candidate-search parameters."""
     for attempt in range(_ATTEMPTS):
         directory = versions.pointed(index_dir)
         if directory is None:
@@ -88,54 +102,96 @@ def open_index(
                 "(or `make run`, which indexes the bundled sample articles)."
             )
         try:
-            return _load(directory, model_id, model_checksum)
+            return _load(directory, model_id, model_checksum, ann)
         except (IndexCorrupt, IndexMissing):
             if attempt + 1 == _ATTEMPTS or versions.current(index_dir) in (None, directory):
                 raise  # not a version switch under our feet: the version itself is bad
     raise AssertionError("unreachable")
 
 
-def _load(directory: Path, model_id: str | None, model_checksum: str | None) -> LoadedIndex:
+def _load(
+    directory: Path, model_id: str | None, model_checksum: str | None, ann: AnnParams | None
+) -> LoadedIndex:
     meta = manifest.read(directory, verify=True)
     if model_id is not None:
         meta.check_model(model_id, model_checksum)
+    if ann is not None:
+        meta.check_ann(ann)
     with _reading(directory / ChunkStore.FILENAME):
-        store = ChunkStore(directory / ChunkStore.FILENAME, readonly=True)
-        try:
-            chunks = {c.id: c for c in store.chunks()}
-            documents = {d.doc_id: d for d in store.documents()}
-            texts = store.texts()
-            counts = store.chunk_counts()
-        finally:
-            store.close()
-    with _reading(directory / FaissIndex.FILENAME):
-        dense = FaissIndex.load(directory)
-    aux = None
-    if meta.aux_model_id:
-        with _reading(directory / FaissIndex.AUX_FILENAME):
-            aux = FaissIndex.load(directory, FaissIndex.AUX_FILENAME)
+        reader = Reader(directory / ChunkStore.FILENAME)
+        documents = {d.doc_id: d for d in _documents(reader)}
+        counts = {str(d): int(n) for d, n in reader.rows(_COUNTS)}  # type: ignore[call-overload]
+        orphans = [str(r[0]) for r in reader.rows(_ORPHANS)]
+        doc_map = DocMap(reader, list(documents))
+    n_chunks = len(doc_map.ids)
+    dense, aux, graphs = _vectors(directory, meta)
     with _reading(directory / "bm25.npz"):
         bm25 = BM25Index.load(directory)
-    if len(dense) != len(chunks) or len(bm25) != len(chunks) or (aux and len(aux) != len(chunks)):
+    if len(dense) != n_chunks or len(bm25) != n_chunks or (aux and len(aux) != n_chunks):
         raise IndexCorrupt(
-            f"The index at {directory} is inconsistent: {len(chunks)} chunks, "
+            f"The index at {directory} is inconsistent: {n_chunks} chunks, "
             f"{len(dense)} vectors, {len(bm25)} keyword rows"
             + (f", {len(aux)} cross-lingual vectors" if aux is not None else "")
             + f". {REBUILD_HINT}."
         )
-    orphans = {c.doc_id for c in chunks.values()} - documents.keys()
     if orphans:
         raise IndexCorrupt(
             f"The chunk store {directory / ChunkStore.FILENAME} is inconsistent: it has chunks "
-            f"of documents it does not list ({', '.join(sorted(orphans)[:3])}). {REBUILD_HINT}."
+            f"of documents it does not list ({', '.join(orphans)}). {REBUILD_HINT}."
         )
-    sentences = {doc_id: sentence_spans(text) for doc_id, text in texts.items()}
-    doc_chunks: dict[str, list[ChunkRecord]] = {doc_id: [] for doc_id in documents}
-    for chunk in sorted(chunks.values(), key=lambda c: (c.doc_id, c.start)):
-        doc_chunks[chunk.doc_id].append(chunk)
+    chunks = ChunkTable(reader, n_chunks)
+    texts = TextTable(reader, documents)
     return LoadedIndex(
-        directory, meta, dense, aux, bm25, chunks, documents, counts, texts, sentences, doc_chunks
+        directory,
+        meta,
+        dense,
+        aux,
+        bm25,
+        chunks,
+        documents,
+        counts,
+        texts,
+        _per_document(documents, lambda d: sentence_spans(texts[d])),
+        _per_document(documents, chunks.of_document),
+        doc_map,
+        *graphs,
     )
+
+
+_COUNTS = "SELECT doc_id, COUNT(*) FROM chunks GROUP BY doc_id"
+_ORPHANS = (
+    "SELECT DISTINCT c.doc_id FROM chunks c LEFT JOIN documents d ON c.doc_id = d.doc_id "
+    "WHERE d.doc_id IS NULL LIMIT 3"
+)
+
+
+def _documents(reader: Reader) -> list[DocumentInfo]:
+    rows = reader.rows(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY doc_id")
+    return [DocumentInfo(*row) for row in rows]  # type: ignore[arg-type]
+
+
+def _per_document(documents: Mapping[str, object], fetch: Callable[[str], V]) -> Mapping[str, V]:
+    """A lazily filled document id → value mapping over the version's documents."""
+    return Cached(lambda d: fetch(d) if d in documents else None, lambda: list(documents), 256)
+
+
+def _vectors(
+    directory: Path, meta: Manifest
+) -> tuple[FaissIndex, FaissIndex | None, tuple[HnswIndex | None, HnswIndex | None]]:
+    """The flat vectors (e5 and, when built, cross-lingual) and their HNSW graphs, if any."""
+    loaded: list[FaissIndex | None] = []
+    graphs: list[HnswIndex | None] = []
+    names = [FaissIndex.FILENAME] + ([FaissIndex.AUX_FILENAME] if meta.aux_model_id else [])
+    for name in names:
+        with _reading(directory / name):
+            loaded.append(FaissIndex.load(directory, name))
+        graph = directory / graph_filename(name)
+        with _reading(graph):
+            graphs.append(HnswIndex.load(graph) if meta.ann_built else None)
+    dense = loaded[0]
+    assert dense is not None
+    aux = loaded[1] if len(loaded) > 1 else None
+    return dense, aux, (graphs[0], graphs[1] if len(graphs) > 1 else None)
 
 
 @contextlib.contextmanager

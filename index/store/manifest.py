@@ -45,6 +45,22 @@ class ChunkParams:
     tokenizer: str = "cl100k_base"
 
 
+@dataclass(frozen=True)
+class AnnParams:
+    """How the dense candidate search is built (``index.store.ann``).
+
+    Below ``threshold`` chunks the flat index is searched exactly; from it on, an
+    HNSW graph (``m`` links a node, ``ef_construction`` at build time) over
+    ``storage`` codes (``sq8``: 8-bit scalar-quantised, or ``flat``) proposes the
+    candidates, which are then scored exactly against the flat vectors.
+    """
+
+    threshold: int = 50_000
+    m: int = 32
+    ef_construction: int = 80
+    storage: str = "sq8"
+
+
 @dataclass
 class Manifest:
     model_id: str
@@ -61,6 +77,8 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     sizes: dict[str, int] = field(default_factory=dict)
     checksum: str | None = None  # sha256 of this manifest without this field (`_digest`)
+    ann: AnnParams = field(default_factory=AnnParams)
+    ann_built: bool = False  # whether this version has HNSW graphs (chunks >= ann.threshold)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True)
@@ -71,7 +89,8 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
-        return cls(**{**data, "chunking": ChunkParams(**data["chunking"])})
+        ann = AnnParams(**data["ann"]) if "ann" in data else AnnParams()
+        return cls(**{**data, "chunking": ChunkParams(**data["chunking"]), "ann": ann})
 
     def check_model(self, model_id: str, checksum: str | None) -> None:
         """Refuse an index built with another embedding model."""
@@ -83,6 +102,17 @@ class Manifest:
                 f"(checksum {checksum}). Rebuild the index with `qa ingest --rebuild PATH` "
                 "or set QA_EMBEDDING_MODEL to the index's model.",
                 detail={"index_model": self.model_id, "service_model": model_id},
+            )
+
+    def check_ann(self, params: AnnParams) -> None:
+        """Refuse an index whose candidate search was built with other parameters."""
+        if self.ann != params:
+            raise IndexMismatch(
+                f"The index was built with candidate-search parameters {self.ann}, but the "
+                f"service is configured with {params}. Rebuild the index with "
+                "`qa ingest --rebuild PATH` or set QA_ANN_THRESHOLD, QA_HNSW_M, "
+                "QA_HNSW_EF_CONSTRUCTION and QA_HNSW_STORAGE to the index's values.",
+                detail={"index_ann": asdict(self.ann), "service_ann": asdict(params)},
             )
 
 

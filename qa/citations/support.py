@@ -100,7 +100,6 @@ class SupportScorer:
         self.embedder = embedder
         self.dictionary = dictionary
         self.config = config or SupportConfig()
-        self._vector_ids = {c.chunk_id: c.id for c in index.chunks.values()}
         _pinyin("")  # loads pypinyin's tables now rather than during the first answer
 
     def profile(self, claim: str) -> Profile:
@@ -121,8 +120,15 @@ class SupportScorer:
             citation.n,
             folded,
             _numbers(folded, chinese=True),
-            self._vector_ids.get(citation.chunk_id),
+            self._vector_id(citation.chunk_id),
         )
+
+    def _vector_id(self, chunk_id: str) -> int | None:
+        """The vector id of a citation's ``doc#number`` chunk id, if the index has it."""
+        doc_id, _, number = chunk_id.rpartition("#")
+        if not doc_id or not number.isdigit():
+            return None
+        return self.index.chunks.by_number(doc_id, int(number))
 
     def threshold(self, profile: Profile) -> float:
         c = self.config

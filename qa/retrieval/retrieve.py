@@ -1,14 +1,19 @@
 """Hybrid retrieval: dense (FAISS) and BM25 scores fused per query by z-score.
 
-Every chunk gets its cosine with the question and its BM25 score; each list is
-standardised over all chunks (``qa.retrieval.fusion.zscore``) and summed with weights:
+Each retriever scores the question against the chunks; each score list is
+standardised over all chunks and summed with weights:
 ``z(e5) + keyword_weight * z(BM25)`` for Chinese questions.  English questions
 over Chinese text add the cross-lingual encoder (``index.embed.use_encoder``, when
 the index has its vectors) and search BM25 with their dictionary translations
 at ``translated_keyword_weight`` (see ``qa.retrieval.fusion``, ``qa.retrieval.query``).  Reciprocal
 rank fusion of the two rankings (``fusion="rrf"``, the earlier default) stays
 available for comparison; score fusion beat it on every Chinese dev set
-(docs/evaluation.md).
+(docs/evaluation.md).  By default each retriever only proposes its best
+``pool`` candidates and fusion runs over their union with exact scores and
+exact per-list statistics (``qa.retrieval.candidates``), so a query's cost
+grows with the pool, not with the index; ``exhaustive=True`` scores every
+chunk instead (``qa.retrieval.fusion.zscore``), the reference the candidate
+path is measured against (docs/scaling.md).
 
 Every returned hit also carries its exact cosine with the
 question and its keyword coverage: the share of the question's keyword
@@ -29,6 +34,7 @@ import numpy as np
 from index.store.chunks import ChunkRecord, DocumentInfo
 from index.store.loader import LoadedIndex
 from index.text.textnorm import general_idf
+from qa.retrieval import candidates as cand
 from qa.retrieval.fusion import rrf, zscore
 from qa.retrieval.query import Query
 
@@ -56,6 +62,9 @@ class RetrievalConfig:
     max_per_doc: int = 1
     keyword_weight: float = 0.2
     fusion: Literal["zscore", "rrf"] = "zscore"
+    pool: int = 200
+    ef_search: int = 256
+    exhaustive: bool = False
 
 
 def retrieve(
@@ -89,10 +98,10 @@ def retrieve(
 
 def _diverse(index: LoadedIndex, ranked: list[int], top_k: int, max_per_doc: int) -> list[int]:
     """The first ``top_k`` chunks, at most ``max_per_doc`` from any one document."""
-    taken: dict[str, int] = {}
-    out = []
-    for chunk_id in ranked:
-        doc_id = index.chunks[chunk_id].doc_id
+    taken: dict[int, int] = {}
+    out: list[int] = []
+    docs = index.doc_map.ordinals(np.array(ranked, dtype=np.int64)).tolist() if ranked else []
+    for chunk_id, doc_id in zip(ranked, docs, strict=True):
         if taken.get(doc_id, 0) < max_per_doc:
             taken[doc_id] = taken.get(doc_id, 0) + 1
             out.append(chunk_id)
@@ -116,8 +125,19 @@ def _monolingual(
     if config.mode != "dense":
         found = index.bm25.search(query.flat_terms(), config.candidates)
         rankings.append((keyword_weight, [c for c, _ in found]))
-    kept = [(w, [c for c in r if index.chunks[c].doc_id not in exclude]) for w, r in rankings]
+    excluded = _excluded(index, exclude)
+    kept = [
+        (w, [c for c, x in zip(r, excluded(np.array(r, np.int64)), strict=True) if not x])
+        for w, r in rankings
+    ]
     return rrf(kept, config.rrf_k)
+
+
+def _excluded(index: LoadedIndex, exclude: frozenset[str]) -> Callable[[np.ndarray], np.ndarray]:
+    """A mask function: which chunk ids belong to an excluded document."""
+    if not exclude:
+        return lambda ids: np.zeros(len(ids), dtype=bool)
+    return lambda ids: index.doc_map.in_documents(ids, exclude) if len(ids) else np.zeros(0, bool)
 
 
 def _score_fusion(
@@ -128,7 +148,32 @@ def _score_fusion(
     config: RetrievalConfig,
     exclude: frozenset[str],
 ) -> dict[int, float]:
-    """Z-score fusion over every chunk: e5, BM25 and (English) the cross-lingual encoder."""
+    """Z-score fusion of e5, BM25 and (English) the cross-lingual encoder, over candidates."""
+    if config.exhaustive:
+        return _exhaustive_fusion(index, vector, aux_vector, query, config, exclude)
+    weight = config.translated_keyword_weight if query.translated else config.keyword_weight
+    pool = config.pool + sum(index.chunk_counts.get(d, 0) for d in exclude)
+    ef = config.ef_search
+    lists = [
+        cand.dense(index.dense, index.dense_graph, vector, pool, 1.0, ef),
+        cand.keyword(index.bm25, query.flat_terms(), pool, weight),
+    ]
+    if query.translated and index.aux is not None and aux_vector is not None:
+        lists.append(
+            cand.dense(index.aux, index.aux_graph, aux_vector, pool, config.aux_weight, ef)
+        )
+    return cand.fuse(lists, _excluded(index, exclude), config.candidates)
+
+
+def _exhaustive_fusion(
+    index: LoadedIndex,
+    vector: np.ndarray,
+    aux_vector: np.ndarray | None,
+    query: Query,
+    config: RetrievalConfig,
+    exclude: frozenset[str],
+) -> dict[int, float]:
+    """Z-score fusion over every chunk: the reference for the candidate path."""
     ids, dense = index.dense.all_scores(vector)
     weight = config.translated_keyword_weight if query.translated else config.keyword_weight
     keyword = index.bm25.scores(query.flat_terms())
@@ -140,7 +185,7 @@ def _score_fusion(
         lists.append((config.aux_weight, index.aux.all_scores(aux_vector)[1]))
     fused = zscore(lists)
     if exclude:
-        fused[[index.chunks[int(c)].doc_id in exclude for c in ids]] = -np.inf
+        fused[_excluded(index, exclude)(ids)] = -np.inf
     best = np.argsort(-fused)[: config.candidates]
     return {int(ids[i]): float(fused[i]) for i in best if np.isfinite(fused[i])}
 
