@@ -35,7 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import scale_measure  # noqa: E402
+from benchmarks import scale_corpus, scale_measure  # noqa: E402
+from benchmarks.scale_corpus import Seed  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
 
@@ -71,15 +72,12 @@ def _questions(args: argparse.Namespace, work: Path) -> tuple[Path, Path, set[st
     return index_dir, path, {g for r in rows for g in r["gold"]}
 
 
-def _build(seed_dir: Path, target: Path, size: int, gold: set[str]) -> dict[str, float]:
-    from benchmarks.scale_corpus import build, load_seed
+def _build(seed: Seed, target: Path, size: int) -> dict[str, float]:
     from index.store import versions
-    from index.store.loader import open_index
     from qa.settings import Settings
 
-    seed = load_seed(open_index(seed_dir), gold)
     shutil.rmtree(target, ignore_errors=True)
-    timings = build(seed, target, size, Settings(index_dir=target).ann_params)
+    timings = scale_corpus.build(seed, target, size, Settings(index_dir=target).ann_params)
     current = versions.pointed(target)
     assert current is not None
     timings["disk_mb"] = sum(f.stat().st_size for f in current.iterdir() if f.is_file()) / 2**20
@@ -116,16 +114,27 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "eval" / "cache")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "scale")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "scaling")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure sizes already built under --work again"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     seed_dir, questions, gold = _questions(args, args.work)
     results = [{"size": "eval", **_measure(seed_dir, questions, 10**9)}]
     print(scale_measure.row(results[-1]), flush=True)
+    from index.store.loader import open_index
+
+    seed = scale_corpus.load_seed(open_index(seed_dir), gold)
     for size in [int(s) for s in args.sizes.split(",") if s]:
         target = args.work / f"n{size}"
-        started = time.perf_counter()
-        built = _build(seed_dir, target, size, gold)
-        built["total_build_s"] = time.perf_counter() - started
+        record = target / "build.json"
+        if args.reuse and record.exists():
+            built = json.loads(record.read_text(encoding="utf-8"))
+        else:
+            started = time.perf_counter()
+            built = _build(seed, target, size)
+            built["total_build_s"] = time.perf_counter() - started
+            record.write_text(json.dumps(built), encoding="utf-8")
         results.append({"size": size, **built, **_measure(target, questions, args.exhaustive)})
         print(scale_measure.row(results[-1]), flush=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2), encoding="utf-8")

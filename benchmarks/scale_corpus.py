@@ -4,17 +4,18 @@ A version of N chunks holds every real chunk of the evaluation index (the
 pooled dev passages, embedded by e5 and the cross-lingual encoder) plus
 filler up to N.  How a filler chunk is made, exactly:
 
-* Text: whole sentences of two real chunks ``a`` and ``b`` (drawn uniformly
-  from the chunks of passages no sampled question is about), first ``a``'s
-  then ``b``'s, until the filler is as long as ``a``; its keyword terms are
-  those sentences' terms (``keyword_terms`` of each sentence, computed once).
-  So term frequencies, document frequencies and lengths stay those of real
-  Chinese text, and no filler contains a gold passage's sentence.
-* Vectors (e5 and cross-lingual alike): ``normalise(s·v_a + (1-s)·v_b + 0.3·g/√d)``
-  with ``s`` the share of the filler's characters taken from ``a`` and ``g`` a
-  standard normal vector: near its sources, as a real chunk about the same
-  things would be, but never a duplicate.  Embedding 1M chunks on two cores
-  would take about a day.
+* Text: whole sentences of three real chunks (drawn uniformly from the chunks
+  of passages no sampled question is about): from each, consecutive sentences
+  from a random one on (wrapping around), about a third of the first chunk's
+  length; its keyword terms are those sentences' terms (``keyword_terms`` of
+  each sentence, computed once).  So term frequencies, document frequencies
+  and lengths stay those of real Chinese text, no filler copies a whole real
+  chunk, and none contains a gold passage's sentence.
+* Vectors (e5 and cross-lingual alike): ``normalise(Σ s_i·v_i + 0.3·g/√d)``
+  with ``v_i`` the sources' real vectors, ``s_i`` the share of the filler's
+  characters taken from each and ``g`` a standard normal vector: between its
+  sources, as a chunk mixing their topics would be, never a duplicate.  (Embedding 1M
+  chunks on two cores would take about a day.)
 * Five filler chunks make one filler document (ids ``fill:…``), about an
   article's length.
 
@@ -46,6 +47,7 @@ from index.text.textnorm import keyword_terms
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?\n]*")
 PER_DOC = 5
+SOURCES = 3
 NOISE = 0.3
 
 
@@ -77,24 +79,31 @@ def load_seed(index: LoadedIndex, gold_docs: set[str]) -> Seed:
     return Seed(index, ids, e5, aux, sources, sentences)
 
 
-def _filler_text(seed: Seed, a: int, b: int) -> tuple[str, tuple[str, ...], float]:
-    target = sum(len(s) for s, _ in seed.sentences[a])
-    text, terms, from_a = "", [], 0
-    for source in (a, b):
-        for sentence, sentence_terms in seed.sentences[source]:
-            if len(text) >= target:
+def _filler_text(
+    seed: Seed, picks: np.ndarray, starts: np.ndarray
+) -> tuple[str, tuple[str, ...], np.ndarray]:
+    """A third of the first source's length from each source, from a random sentence on."""
+    third = max(sum(len(s) for s, _ in seed.sentences[picks[0]]) // len(picks), 1)
+    text, terms, shares = "", [], np.zeros(len(picks), dtype=np.float32)
+    for k, (source, start) in enumerate(zip(picks, starts, strict=True)):
+        sentences = seed.sentences[source]
+        taken = 0
+        for j in range(len(sentences)):
+            sentence, sentence_terms = sentences[(int(start) + j) % len(sentences)]
+            if taken >= third:
                 break
             text += sentence
             terms.extend(sentence_terms)
-            from_a += len(sentence) if source == a else 0
-    return text, tuple(terms), from_a / max(len(text), 1)
+            taken += len(sentence)
+        shares[k] = taken
+    return text, tuple(terms), shares / max(float(shares.sum()), 1.0)
 
 
 def _filler_vectors(
-    base: np.ndarray, a: np.ndarray, b: np.ndarray, share: np.ndarray, rng: np.random.Generator
+    base: np.ndarray, picks: np.ndarray, shares: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     d = base.shape[1]
-    v = share[:, None] * base[a] + (1 - share[:, None]) * base[b]
+    v = np.einsum("nk,nkd->nd", shares, base[picks])
     v += NOISE * rng.standard_normal(v.shape).astype(np.float32) / np.sqrt(d)
     return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
 
@@ -103,38 +112,44 @@ def _write_filler(seed: Seed, store: ChunkStore, flats: list[FaissIndex], n: int
     rng = np.random.default_rng(n)
     next_id = int(seed.ids.max()) + 1
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    bases = [seed.e5] + ([seed.aux] if seed.aux is not None else [])
     for lo in range(0, n, 50_000):
         count = min(50_000, n - lo)
-        a = seed.sources[rng.integers(0, len(seed.sources), count)]
-        b = seed.sources[rng.integers(0, len(seed.sources), count)]
-        made = [_filler_text(seed, int(x), int(y)) for x, y in zip(a, b, strict=True)]
+        picks = seed.sources[rng.integers(0, len(seed.sources), (count, SOURCES))]
+        starts = rng.integers(0, 1 << 30, (count, SOURCES))
+        made = [_filler_text(seed, p, s) for p, s in zip(picks, starts, strict=True)]
         ids = np.arange(next_id + lo, next_id + lo + count, dtype=np.int64)
-        share = np.array([m[2] for m in made], dtype=np.float32)
-        bases = [seed.e5] + ([seed.aux] if seed.aux is not None else [])
+        shares = np.vstack([m[2] for m in made])
         for flat, base in zip(flats, bases, strict=True):
-            flat.add(ids, _filler_vectors(base, a, b, share, rng))
+            flat.add(ids, _filler_vectors(base, picks, shares, rng))
         for start in range(0, count, PER_DOC):
-            doc_id = f"fill:{(lo + start) // PER_DOC:07d}"
-            parts = made[start : start + PER_DOC]
-            text, chunks, offset = "", [], 0
-            for k, (piece, terms, _) in enumerate(parts):
-                chunks.append(
-                    ChunkRecord(
-                        int(ids[start + k]), doc_id, k, offset, offset + len(piece), piece, terms
-                    )
-                )
-                text += piece
-                offset += len(piece)
-            info = DocumentInfo(
-                doc_id, f"填充{doc_id[5:]}", None, None, None, None, f"{doc_id}.txt", doc_id, now
+            _put_document(
+                store,
+                f"fill:{(lo + start) // PER_DOC:07d}",
+                made[start : start + PER_DOC],
+                ids[start : start + PER_DOC],
+                now,
             )
-            store.put(info, text, chunks)
+
+
+def _put_document(store: ChunkStore, doc_id: str, parts: list, ids: np.ndarray, now: str) -> None:  # type: ignore[type-arg]
+    text, chunks = "", []
+    for k, (piece, terms, _) in enumerate(parts):
+        chunks.append(
+            ChunkRecord(int(ids[k]), doc_id, k, len(text), len(text) + len(piece), piece, terms)
+        )
+        text += piece
+    info = DocumentInfo(
+        doc_id, f"填充{doc_id[5:]}", None, None, None, None, f"{doc_id}.txt", doc_id, now
+    )
+    store.put(info, text, chunks)
 
 
 def build(seed: Seed, index_dir: Path, n_total: int, ann: AnnParams) -> dict[str, float]:
     """Publish a version of ``n_total`` chunks (at least the seed's) at ``index_dir``; timings."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    index_dir.mkdir(parents=True, exist_ok=True)
     directory = versions.staging(index_dir)
     shutil.copyfile(seed.index.directory / ChunkStore.FILENAME, directory / ChunkStore.FILENAME)
     store = ChunkStore(directory / ChunkStore.FILENAME)

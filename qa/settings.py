@@ -82,7 +82,7 @@ class Settings(BaseSettings):
         10, ge=1, le=1000, description="Reciprocal-rank-fusion constant k (with QA_FUSION=rrf)."
     )
     candidate_pool: int = Field(
-        200,
+        400,
         ge=10,
         le=5000,
         description="Candidates each retriever (e5, cross-lingual, BM25) proposes to z-score "
@@ -112,7 +112,7 @@ class Settings(BaseSettings):
         "(4); candidates are re-scored from the exact vectors either way (build time).",
     )
     hnsw_ef_search: int = Field(
-        256,
+        1024,
         ge=8,
         le=5000,
         description="HNSW search list size at query time (at least QA_CANDIDATE_POOL is used).",

@@ -110,19 +110,29 @@ class BM25Index:
         return cls(matrix, meta["vocab"], np.asarray(meta["ids"], dtype=np.int64))
 
 
-def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the ``k`` highest positive scores, best first (ties by row), without a full sort."""
-    positive = np.flatnonzero(scores > 0)
+def top_rows(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Rows of the ``k`` highest positive scores, best first (ties by row), without a full sort.
+
+    ``rows``, when given, are the rows with a positive score (`touched`), ascending.
+    """
+    positive = np.flatnonzero(scores > 0) if rows is None else rows
     if positive.size > k:
         part = np.argpartition(-scores[positive], k - 1)[:k]
         positive = np.sort(positive[part])
     return positive[np.argsort(-scores[positive], kind="stable")]
 
 
-def moments(scores: np.ndarray) -> tuple[float, float]:
-    """Mean and population standard deviation of a full score vector, in float64."""
+def touched(scores: np.ndarray) -> np.ndarray:
+    """The rows some query term scores (BM25 weights are positive), ascending."""
+    return np.flatnonzero(scores)
+
+
+def moments(scores: np.ndarray, rows: np.ndarray | None = None) -> tuple[float, float]:
+    """Mean and population standard deviation of a full score vector, in float64.
+
+    Only ``rows`` (the nonzero scores, when given) are read: the others add nothing.
+    """
     n = max(len(scores), 1)
-    total = float(scores.sum(dtype=np.float64))
-    square = float(np.dot(scores.astype(np.float64), scores))
-    mean = total / n
-    return mean, float(np.sqrt(max(square / n - mean * mean, 0.0)))
+    values = (scores if rows is None else scores[rows]).astype(np.float64)
+    mean = float(values.sum()) / n
+    return mean, float(np.sqrt(max(float(values @ values) / n - mean * mean, 0.0)))

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.store.ann import HnswIndex
-from index.store.bm25 import BM25Index, moments, top_rows
+from index.store.bm25 import BM25Index, moments, top_rows, touched
 from index.store.vectors import FaissIndex
 
 
@@ -60,8 +60,9 @@ def dense(
 def keyword(bm25: BM25Index, terms: Mapping[str, float], pool: int, weight: float) -> Scored:
     """BM25 candidates from the query terms' postings."""
     scores = bm25.scores(terms)
-    mean, sd = moments(scores)
-    ids = bm25.ids[top_rows(scores, pool)]
+    rows = touched(scores)
+    mean, sd = moments(scores, rows)
+    ids = bm25.ids[top_rows(scores, pool, rows)]
     return Scored(weight, ids, mean, sd, lambda chunk_ids: scores[bm25.rows_for(chunk_ids)])
 
 

@@ -62,8 +62,8 @@ class RetrievalConfig:
     max_per_doc: int = 1
     keyword_weight: float = 0.2
     fusion: Literal["zscore", "rrf"] = "zscore"
-    pool: int = 200
-    ef_search: int = 256
+    pool: int = 400
+    ef_search: int = 1024
     exhaustive: bool = False
 
 
