@@ -213,11 +213,7 @@ def _open_work(
             f"The index at {index_dir} was chunked with {meta.chunking}, not {params}; "
             "re-run with --rebuild to re-index every document with the new settings."
         )
-    if meta.ann != ann:
-        raise IndexMismatch(
-            f"The index at {index_dir} searches candidates with {meta.ann}, not {ann}; "
-            "re-run with --rebuild to build it with the new settings."
-        )
+    meta.check_ann(ann)
     return _Work.copy_of(current, meta, index_dir)
 
 

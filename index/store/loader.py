@@ -139,7 +139,7 @@ def _load(
             f"The chunk store {directory / ChunkStore.FILENAME} is inconsistent: it has chunks "
             f"of documents it does not list ({', '.join(orphans)}). {REBUILD_HINT}."
         )
-    chunks = ChunkTable(reader, n_chunks)
+    chunks = ChunkTable(reader, doc_map.ids)
     texts = TextTable(reader, documents)
     return LoadedIndex(
         directory,

@@ -85,18 +85,15 @@ class Cached(Mapping[K, V], Generic[K, V]):
 
 
 class ChunkTable(Cached[int, ChunkRecord]):
-    """Chunk id → record; iterating reads the ids in order."""
+    """Chunk id → record; iterating gives the ids in order (from `DocMap`, no query)."""
 
-    def __init__(self, reader: Reader, count: int, size: int = 4096) -> None:
-        self._reader, self._count = reader, count
-        super().__init__(self._one, self._ids, size)
+    def __init__(self, reader: Reader, ids: np.ndarray, size: int = 4096) -> None:
+        self._reader, self._count = reader, len(ids)
+        super().__init__(self._one, ids.tolist, size)
 
     def _one(self, chunk_id: int) -> ChunkRecord | None:
         rows = self._reader.rows(f"SELECT {_COLUMNS} FROM chunks WHERE id = ?", (int(chunk_id),))
         return record(rows[0]) if rows else None
-
-    def _ids(self) -> list[int]:
-        return [int(r[0]) for r in self._reader.rows("SELECT id FROM chunks ORDER BY id")]  # type: ignore[call-overload]
 
     def __len__(self) -> int:
         return self._count
@@ -134,9 +131,8 @@ class DocMap:
     """Which document each chunk belongs to, as arrays: chunk ids ascending, document ordinals."""
 
     def __init__(self, reader: Reader, doc_ids: list[str]) -> None:
-        ordinal = {d: i for i, d in enumerate(doc_ids)}
+        self._ordinal = ordinal = {d: i for i, d in enumerate(doc_ids)}
         rows = reader.rows("SELECT id, doc_id FROM chunks ORDER BY id")
-        self.doc_ids = doc_ids
         self.ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         self.docs = np.fromiter((ordinal[str(r[1])] for r in rows), dtype=np.int32, count=len(rows))
 
@@ -145,5 +141,5 @@ class DocMap:
 
     def in_documents(self, chunk_ids: np.ndarray, doc_ids: frozenset[str]) -> np.ndarray:
         """A mask: which of ``chunk_ids`` belong to one of ``doc_ids``."""
-        wanted = [i for i, d in enumerate(self.doc_ids) if d in doc_ids]
+        wanted = [self._ordinal[d] for d in doc_ids if d in self._ordinal]
         return np.isin(self.ordinals(chunk_ids), wanted)

@@ -179,15 +179,12 @@ class FaissIndex:
             flat.reconstruct_n(lo, hi - lo, out)
         return out
 
-    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
-        """A copy of the stored vectors of chunk ids."""
-        stored, order = self._id_order()
-        rows = order[np.searchsorted(stored, ids)]
-        return (
-            np.vstack([self.vectors(int(r), int(r) + 1) for r in rows])
-            if len(rows)
-            else (np.zeros((0, self.dimension), dtype=np.float32))
-        )
+    def vectors_of(self, ids: np.ndarray | list[int]) -> np.ndarray:
+        """A copy of the stored vectors of chunk ids, in the order given."""
+        keys = np.asarray(ids, dtype=np.int64)
+        if len(keys) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._index.reconstruct_batch(keys)
 
     def stored_ids(self) -> np.ndarray:
         """Chunk ids in storage order (the rows `vectors` reads)."""
@@ -215,8 +212,7 @@ class FaissIndex:
         """Exact similarity of ``query`` to the stored vectors of ``ids``."""
         if not ids:
             return []
-        stored = np.vstack([self._index.reconstruct(int(i)) for i in ids])
-        return [float(s) for s in stored @ query.astype(np.float32)]
+        return [float(s) for s in self.vectors_of(ids) @ query.astype(np.float32)]
 
     def save(self, directory: Path, filename: str = FILENAME) -> list[Path]:
         """Write the vectors and their moments; return both paths."""

@@ -137,7 +137,7 @@ def _excluded(index: LoadedIndex, exclude: frozenset[str]) -> Callable[[np.ndarr
     """A mask function: which chunk ids belong to an excluded document."""
     if not exclude:
         return lambda ids: np.zeros(len(ids), dtype=bool)
-    return lambda ids: index.doc_map.in_documents(ids, exclude) if len(ids) else np.zeros(0, bool)
+    return lambda ids: index.doc_map.in_documents(ids, exclude)
 
 
 def _score_fusion(
