@@ -77,15 +77,17 @@ def ingest(body: IngestRequest, request: Request) -> ChangeReport:
     settings, models = _settings(request), _reloader(request).models
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
         paths = [_write(Path(folder), doc) for doc in body.documents]
-        with versions.writer_lock(settings.index_dir, wait=False):
-            pass  # fail fast with 409 if another writer is busy
+        if settings.index_backend == "local":
+            with versions.writer_lock(settings.index_dir, wait=False):
+                pass  # fail fast with 409 if another writer is busy
         report = build.ingest(
-            settings.index_dir,
+            settings.index_destination,
             paths,
             models.embedder,
             settings.chunk_params,
             ann=settings.ann_params,
             aux=models.aux(settings),
+            cache_dir=settings.embed_cache_dir,
         )
         report.failed = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.failed]
     _reloader(request).check()
@@ -94,7 +96,7 @@ def ingest(body: IngestRequest, request: Request) -> ChangeReport:
 
 @router.delete("/documents/{doc_id}", response_model=ChangeReport, responses=ADMIN_ERRORS)
 def remove(doc_id: str, request: Request) -> ChangeReport:
-    report = build.remove(_settings(request).index_dir, [doc_id])
+    report = build.remove(_settings(request).index_destination, [doc_id])
     _reloader(request).check()
     return _report(report)
 

@@ -111,8 +111,11 @@ def _start(app: FastAPI, settings: Settings, models: Models | None, metrics: Met
     app.state.reloader = Reloader(settings, models, app.state, metrics)
     app.state.reloader.check()
     if app.state.service is None and app.state.load_error is None:
+        where = (
+            settings.milvus.describe() if settings.index_backend == "milvus" else settings.index_dir
+        )
         app.state.load_error = IndexMissing(
-            f"No index found at {settings.index_dir}. Build one with `qa ingest PATH`; "
+            f"No index found in {where}. Build one with `qa ingest PATH`; "
             "the server starts serving it as soon as it is published."
         )
     if app.state.load_error is not None:

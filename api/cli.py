@@ -12,6 +12,7 @@ the evaluation harness defines (``evaluation.cli``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from dataclasses import asdict
@@ -19,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from evaluation import cli as eval_cli  # the one import of the harness (scripts/layers.py)
+from index.embed.embedder import Embedder
 from index.errors import ArticleQAError
 from qa.settings import Settings
 
@@ -43,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add or update articles (.txt, .md, .html; files or folders)")
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--rebuild", action="store_true", help="re-index from scratch")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="embed on Ray first: `local` (default) starts Ray here, or a cluster address",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_ingest)
     p = sub.add_parser("clean", help="print an article's cleaned text and metadata")
@@ -88,6 +97,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from index.build import ingest
     from qa.runtime import load_aux_embedder, load_embedder
 
+    if args.ray:
+        _embed_on_ray(args, settings)
     embedder, aux = load_embedder(settings, batch=True), load_aux_embedder(settings)
     with tqdm(total=0, unit="chunk", desc="embedding", disable=args.json) as bar:
 
@@ -96,7 +107,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             bar.update(done - bar.n)
 
         report = ingest(
-            settings.index_dir,
+            settings.index_destination,
             args.paths,
             embedder,
             settings.chunk_params,
@@ -104,6 +115,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             progress=progress,
             ann=settings.ann_params,
             aux=aux,
+            cache_dir=settings.embed_cache_dir,
         )
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
@@ -118,6 +130,49 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         for _path, reason in report.failed:
             print(f"  failed: {reason}", file=sys.stderr)
     return 1 if report.failed else 0
+
+
+def _embed_on_ray(args: argparse.Namespace, settings: Settings) -> None:
+    """Fill the embedding cache on Ray; the ingest that follows reads every vector from it."""
+    import functools
+    import logging
+
+    from index.bulk import Eta, Factory, embed_on_ray
+    from index.errors import ArticleQAError
+    from index.text.sources import discover
+    from qa.runtime import current_documents, load_embedder
+
+    files = []
+    for path in args.paths:
+        with contextlib.suppress(ArticleQAError):  # the ingest reports a bad path itself
+            files += discover([path])
+    known = {} if args.rebuild else {d.doc_id: d.content_hash for d in current_documents(settings)}
+    use = settings.crosslingual_encoder != "none"
+    aux: Factory | None = functools.partial(_aux_or_fail, settings) if use else None
+    logging.getLogger("ray").setLevel(logging.WARNING)
+    eta = Eta()
+    main: Factory = functools.partial(load_embedder, settings, batch=True)
+    chunks = embed_on_ray(
+        files,
+        (main, aux),
+        settings.chunk_params,
+        settings.embed_cache_dir,
+        address=args.ray,
+        actors=settings.ray_actors,
+        batch_docs=settings.ray_batch_docs,
+        known=known,
+        progress=None if args.json else lambda d, t, c: print(eta.line(d, t, c), file=sys.stderr),
+    )
+    if not args.json:
+        print(f"ray: {chunks} chunks embedded or found in the cache", file=sys.stderr)
+
+
+def _aux_or_fail(settings: Settings) -> Embedder:
+    from qa.runtime import load_aux_embedder
+
+    aux = load_aux_embedder(settings)
+    assert aux is not None  # only asked for when the setting names an encoder
+    return aux
 
 
 def _clean(args: argparse.Namespace, settings: Settings) -> int:
@@ -152,9 +207,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _documents(args: argparse.Namespace, settings: Settings) -> int:
-    from index.store.loader import open_index
+    from qa.runtime import open_current
 
-    index = open_index(settings.index_dir)
+    index = open_current(settings)
     rows = [
         {**asdict(d), "chunks": index.chunk_counts.get(d.doc_id, 0)}
         for d in index.documents.values()
@@ -170,7 +225,7 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
 def _remove(args: argparse.Namespace, settings: Settings) -> int:
     from index.build import remove
 
-    report = remove(settings.index_dir, args.doc_ids)
+    report = remove(settings.index_destination, args.doc_ids)
     print(f"removed {', '.join(report.removed)}; index version {report.version}")
     return 0
 

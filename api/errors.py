@@ -31,6 +31,7 @@ STATUS = {
     "index_missing": 503,
     "index_mismatch": 503,
     "index_corrupt": 503,
+    "index_unavailable": 503,
     "not_ready": 503,
     "feedback_unavailable": 503,
 }

@@ -26,7 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from index.store.loader import LoadedIndex
+from index.store.view import IndexView
 from qa.answer import Answer
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -124,10 +124,10 @@ class Metrics:
         if any(n.code == "llm_unavailable" for n in answer.notices):
             self.llm_errors.inc()
 
-    def observe_index(self, index: LoadedIndex) -> None:
+    def observe_index(self, index: IndexView) -> None:
         self.index_documents.set(index.manifest.documents)
         self.index_chunks.set(index.manifest.chunks)
-        digits = index.version.lstrip("v")
+        digits = index.version.lstrip("vg")  # v000003 (local), g000003 (milvus)
         self.index_version.set(int(digits) if digits.isdigit() else 0)
 
     def observe_gate(self, running: int, waiting: int) -> None:

@@ -84,6 +84,9 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", responses=ERRORS)
 def readyz(request: Request) -> dict[str, object]:
     service = service_of(request)
+    reloader = getattr(request.app.state, "reloader", None)
+    if reloader is not None and reloader.outage is not None:
+        raise reloader.outage  # the index backend was unreachable at the last check
     meta = service.index.manifest
     return {
         "status": "ready",

@@ -16,16 +16,19 @@ Leaves out: query-time loading (``index.store.loader``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
+from index.embed.cache import CachedEmbedder, cache_path
 from index.embed.embedder import Embedder
 from index.errors import ArticleQAError, IndexMismatch, IngestError, NotFound
 from index.store import manifest, versions
@@ -33,6 +36,9 @@ from index.store.ann import write_graphs
 from index.store.bm25 import BM25Index
 from index.store.chunks import ChunkRecord, ChunkStore, DocumentInfo
 from index.store.manifest import AnnParams, ChunkParams, Manifest
+from index.store.milvus.client import Milvus, MilvusConfig
+from index.store.milvus.reader import read_head
+from index.store.milvus.writer import MilvusTarget
 from index.store.vectors import FaissIndex
 from index.text.chunk import chunk_text
 from index.text.clean import clean_document
@@ -40,6 +46,7 @@ from index.text.sources import Record, Source, discover, display, read_source, r
 from index.text.textnorm import keyword_terms
 
 Progress = Callable[[int, int], None]
+Destination = Path | MilvusConfig  # a local index folder, or a Milvus
 
 
 @dataclass
@@ -55,7 +62,7 @@ class Report:
 
 
 def ingest(
-    index_dir: Path,
+    index_dir: Destination,
     paths: Iterable[Path],
     embedder: Embedder,
     params: ChunkParams,
@@ -64,9 +71,11 @@ def ingest(
     progress: Progress | None = None,
     aux: Embedder | None = None,
     ann: AnnParams | None = None,
+    cache_dir: Path | None = None,
 ) -> Report:
     """Ingest files and folders; ``aux`` adds USE vectors (``index.embed.use_encoder``),
-    ``ann`` sets how dense candidates are searched (``index.store.ann``)."""
+    ``ann`` sets how dense candidates are searched (``index.store.ann``), ``cache_dir``
+    keeps computed vectors until the ingest publishes (``index.embed.cache``)."""
     loaders: list[tuple[str, Callable[[], Source]]] = []
     for path in paths:
         try:
@@ -77,7 +86,7 @@ def ingest(
             loaders.append((display(path), functools.partial(_fail, exc)))
             continue
         loaders += [(display(p), functools.partial(read_source, p)) for p in found]
-    return _ingest(index_dir, loaders, (embedder, aux), (params, ann), rebuild, progress)
+    return _ingest(index_dir, loaders, (embedder, aux), (params, ann), rebuild, progress, cache_dir)
 
 
 def _fail(exc: ArticleQAError) -> Source:
@@ -85,7 +94,7 @@ def _fail(exc: ArticleQAError) -> Source:
 
 
 def ingest_records(
-    index_dir: Path,
+    index_dir: Destination,
     records: Iterable[Record],
     embedder: Embedder,
     params: ChunkParams,
@@ -101,46 +110,121 @@ def ingest_records(
 
 
 def _ingest(
-    index_dir: Path,
+    index_dir: Destination,
     loaders: Sequence[tuple[str, Callable[[], Source]]],
     embedders: tuple[Embedder, Embedder | None],
     build: tuple[ChunkParams, AnnParams | None],
     rebuild: bool,
     progress: Progress | None,
+    cache_dir: Path | None = None,
 ) -> Report:
     embedder, aux = embedders
     params, ann = build[0], build[1] or AnnParams()
     started, report = time.perf_counter(), Report()
-    with versions.writer_lock(index_dir):
-        work = _open_work(index_dir, embedder, aux, (params, ann), rebuild=rebuild)
-        try:
-            pending = _stage_documents(work, loaders, params, embedder, report)
-            _embed_pending(work, pending, embedders, report, progress)
-            if report.added or report.replaced or rebuild:
-                report.version = _publish(index_dir, work).name
-        finally:
-            work.close()
+    fresh = _fresh_manifest(embedder, aux, params, ann)
+    caches = _caches(cache_dir, embedder, aux)
+    if caches:
+        embedders = (caches[0], caches[1] if len(caches) > 1 else None)
+    with _writing(index_dir, fresh, rebuild) as work:
+        pending = _stage_documents(work, loaders, params, embedder, report)
+        _embed_pending(work, pending, embedders, report, progress)
+        if report.added or report.replaced or rebuild:
+            report.version = work.publish()
+    for cache in caches:  # published (or nothing to publish): the vectors are in the index
+        cache.clear()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def remove(index_dir: Path, doc_ids: Sequence[str]) -> Report:
-    report = Report()
-    with versions.writer_lock(index_dir):
-        current = versions.pointed(index_dir)
-        if current is None:
-            raise NotFound(f"There is no index at {index_dir}.")
-        work = _Work.copy_of(current, manifest.read(current), index_dir)
+def _caches(
+    cache_dir: Path | None, embedder: Embedder, aux: Embedder | None
+) -> list[CachedEmbedder]:
+    if cache_dir is None:
+        return []
+    models = [embedder] + ([aux] if aux is not None else [])
+    return [CachedEmbedder(m, cache_path(cache_dir, m)) for m in models]
+
+
+@contextlib.contextmanager
+def _writing(destination: Destination, fresh: Manifest, rebuild: bool) -> Iterator[Target]:
+    """The target for ``destination`` (a local index folder or a Milvus), closed after use."""
+    work: Target
+    if isinstance(destination, MilvusConfig):
+        db = Milvus(destination)
         try:
-            for doc_id in doc_ids:
-                if work.store.content_hash(doc_id) is None:
-                    raise NotFound(f"No document with id {doc_id!r} in the index.")
-                work.remove_chunks(work.store.remove(doc_id))
-                report.removed.append(doc_id)
-            report.version = _publish(index_dir, work).name
+            work = MilvusTarget.open(db, fresh, functools.partial(_check, fresh), rebuild=rebuild)
+            try:
+                yield work
+            finally:
+                work.close()
+        finally:
+            db.close()
+        return
+    with versions.writer_lock(destination):
+        work = _open_work(destination, fresh, rebuild=rebuild)
+        try:
+            yield work
         finally:
             work.close()
+
+
+def remove(index_dir: Destination, doc_ids: Sequence[str]) -> Report:
+    report = Report()
+    with _existing(index_dir) as work:
+        for doc_id in doc_ids:
+            if work.content_hash(doc_id) is None:
+                raise NotFound(f"No document with id {doc_id!r} in the index.")
+            work.remove(doc_id)
+            report.removed.append(doc_id)
+        report.version = work.publish()
     return report
+
+
+@contextlib.contextmanager
+def _existing(destination: Destination) -> Iterator[Target]:
+    """The target over an index that must exist already."""
+    if isinstance(destination, MilvusConfig):
+        db = Milvus(destination)
+        try:
+            head = read_head(db)
+            if head is None:
+                raise NotFound(f"There is no index in {destination.describe()}.")
+            meta = Manifest.from_dict(head["manifest"])
+            work = MilvusTarget.open(db, meta, lambda _: None, rebuild=False)
+            try:
+                yield work
+            finally:
+                work.close()
+        finally:
+            db.close()
+        return
+    with versions.writer_lock(destination):
+        current = versions.pointed(destination)
+        if current is None:
+            raise NotFound(f"There is no index at {destination}.")
+        local = _Work.copy_of(current, manifest.read(current), destination)
+        try:
+            yield local
+        finally:
+            local.close()
+
+
+class Target(Protocol):
+    """Where an ingest writes: a local staging version (`_Work`) or Milvus (`MilvusTarget`)."""
+
+    def content_hash(self, doc_id: str) -> str | None: ...
+
+    def next_chunk_id(self) -> int: ...
+
+    def remove(self, doc_id: str) -> None: ...
+
+    def put(self, doc: DocumentInfo, text: str, chunks: list[ChunkRecord]) -> None: ...
+
+    def add_vectors(self, ids: np.ndarray, dense: np.ndarray, aux: np.ndarray | None) -> None: ...
+
+    def publish(self) -> str: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -162,14 +246,40 @@ class _Work:
         shutil.copyfile(current / ChunkStore.FILENAME, directory / ChunkStore.FILENAME)
         aux = FaissIndex.load(current, FaissIndex.AUX_FILENAME) if meta.aux_model_id else None
         store = ChunkStore(directory / ChunkStore.FILENAME)
-        return cls(directory, store, FaissIndex.load(current), aux, meta, current)
+        dense = FaissIndex.load(current)
+        return cls(directory, store, dense, aux, meta, current, index_dir=index_dir)
 
     @classmethod
     def empty(cls, index_dir: Path, meta: Manifest) -> _Work:
         directory = versions.staging(index_dir)
         aux = FaissIndex.create(meta.aux_dimension) if meta.aux_model_id else None
         store = ChunkStore(directory / ChunkStore.FILENAME)
-        return cls(directory, store, FaissIndex.create(meta.dimension), aux, meta)
+        dense = FaissIndex.create(meta.dimension)
+        return cls(directory, store, dense, aux, meta, index_dir=index_dir)
+
+    index_dir: Path | None = None
+
+    def content_hash(self, doc_id: str) -> str | None:
+        return self.store.content_hash(doc_id)
+
+    def next_chunk_id(self) -> int:
+        return self.store.next_chunk_id()
+
+    def remove(self, doc_id: str) -> None:
+        self.remove_chunks(self.store.remove(doc_id))
+
+    def put(self, doc: DocumentInfo, text: str, chunks: list[ChunkRecord]) -> None:
+        self.store.put(doc, text, chunks)
+
+    def add_vectors(self, ids: np.ndarray, dense: np.ndarray, aux: np.ndarray | None) -> None:
+        self.dense.add(ids, dense)
+        self.added += ids.tolist()
+        if aux is not None and self.aux is not None:
+            self.aux.add(ids, aux)
+
+    def publish(self) -> str:
+        assert self.index_dir is not None
+        return _publish(self.index_dir, self).name
 
     def remove_chunks(self, ids: list[int]) -> None:
         array = np.array(ids, dtype=np.int64)
@@ -184,37 +294,41 @@ class _Work:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _open_work(
-    index_dir: Path,
-    embedder: Embedder,
-    aux: Embedder | None,
-    build: tuple[ChunkParams, AnnParams],
-    *,
-    rebuild: bool,
-) -> _Work:
-    params, ann = build
+def _fresh_manifest(
+    embedder: Embedder, aux: Embedder | None, params: ChunkParams, ann: AnnParams
+) -> Manifest:
     fresh = Manifest(embedder.model_id, embedder.checksum, embedder.dimension, params, ann=ann)
     if aux is not None:
         fresh.aux_model_id, fresh.aux_dimension = aux.model_id, aux.dimension
+    return fresh
+
+
+def _open_work(index_dir: Path, fresh: Manifest, *, rebuild: bool) -> _Work:
     if rebuild:
         return _Work.empty(index_dir, fresh)
     current = versions.pointed(index_dir)  # a damaged pointer: say so, suggest --rebuild
     if current is None:
         return _Work.empty(index_dir, fresh)
     meta = manifest.read(current)
-    meta.check_model(embedder.model_id, embedder.checksum)
+    _check(fresh, meta, local=True)
+    return _Work.copy_of(current, meta, index_dir)
+
+
+def _check(fresh: Manifest, meta: Manifest, *, local: bool = False) -> None:
+    """Refuse to add to an index built with another model, encoder or chunking."""
+    meta.check_model(fresh.model_id, fresh.model_checksum)
     if meta.aux_model_id != fresh.aux_model_id:
         raise IndexMismatch(
-            f"The index at {index_dir} has cross-lingual vectors from {meta.aux_model_id!r}, "
+            f"The index has cross-lingual vectors from {meta.aux_model_id!r}, "
             f"this ingest would add {fresh.aux_model_id!r}; re-run with --rebuild."
         )
-    if meta.chunking != params:
+    if meta.chunking != fresh.chunking:
         raise IndexMismatch(
-            f"The index at {index_dir} was chunked with {meta.chunking}, not {params}; "
+            f"The index was chunked with {meta.chunking}, not {fresh.chunking}; "
             "re-run with --rebuild to re-index every document with the new settings."
         )
-    meta.check_ann(ann)
-    return _Work.copy_of(current, meta, index_dir)
+    if local:
+        meta.check_ann(fresh.ann)
 
 
 @dataclass
@@ -226,7 +340,7 @@ class _Pending:
 
 
 def _stage_documents(
-    work: _Work,
+    work: Target,
     loaders: Sequence[tuple[str, Callable[[], Source]]],
     params: ChunkParams,
     embedder: Embedder,
@@ -234,18 +348,18 @@ def _stage_documents(
 ) -> list[_Pending]:
     pending: list[_Pending] = []
     seen: set[str] = set()
-    next_id = work.store.next_chunk_id()
+    next_id = work.next_chunk_id()
     for path, load in loaders:
         try:
             source = load()
             if source.doc_id in seen:
                 raise IngestError(f"{path}: another input in this batch has id {source.doc_id!r}")
             seen.add(source.doc_id)
-            known_hash = work.store.content_hash(source.doc_id)
+            known_hash = work.content_hash(source.doc_id)
             if known_hash == source.content_hash:
                 report.unchanged.append(source.doc_id)
                 continue
-            item = _prepare(source, params, embedder, next_id)
+            item = prepare(source, params, embedder, next_id)
         except ArticleQAError as exc:
             report.failed.append((path, exc.message))
             continue
@@ -258,16 +372,16 @@ def _stage_documents(
             continue
         next_id += len(item.chunks)
         if known_hash is not None:
-            work.remove_chunks(work.store.remove(source.doc_id))
+            work.remove(source.doc_id)
             report.replaced.append(source.doc_id)
         else:
             report.added.append(source.doc_id)
-        work.store.put(item.doc, item.text, item.chunks)
+        work.put(item.doc, item.text, item.chunks)
         pending.append(item)
     return pending
 
 
-def _prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: int) -> _Pending:
+def prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: int) -> _Pending:
     cleaned = clean_document(source.text, fmt=source.fmt, source_name=source.path.name)
     if not cleaned.text.strip():
         raise IngestError(f"{source.path}: no article text left after cleaning")
@@ -304,7 +418,7 @@ def _prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: 
 
 
 def _embed_pending(
-    work: _Work,
+    work: Target,
     pending: list[_Pending],
     embedders: tuple[Embedder, Embedder | None],
     report: Report,
@@ -316,10 +430,8 @@ def _embed_pending(
     for i in range(0, len(items), batch):
         part = items[i : i + batch]
         ids, texts = np.array([cid for cid, _ in part], dtype=np.int64), [t for _, t in part]
-        work.dense.add(ids, embedder.embed_documents(texts))
-        work.added += ids.tolist()
-        if aux is not None and work.aux is not None:
-            work.aux.add(ids, aux.embed_documents(texts))
+        aux_vectors = aux.embed_documents(texts) if aux is not None else None
+        work.add_vectors(ids, embedder.embed_documents(texts), aux_vectors)
         report.chunks_embedded += len(part)
         if progress:
             progress(report.chunks_embedded, len(items))

@@ -53,6 +53,12 @@ class IndexCorrupt(ArticleQAError):
     code = "index_corrupt"
 
 
+class IndexUnavailable(ArticleQAError):
+    """The index's backend (Milvus) cannot be reached; serving resumes when it is back."""
+
+    code = "index_unavailable"
+
+
 class IngestError(ArticleQAError):
     """One input file could not be ingested (the rest of the batch still lands)."""
 

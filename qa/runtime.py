@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 
 from index.embed.e5_model import DEFAULT_MODEL_NAME, model_checksum, resolve_model_path
 from index.embed.embedder import Embedder, SentenceTransformerEmbedder
-from index.store.loader import LoadedIndex, open_index
+from index.errors import IndexMissing
+from index.store import versions
+from index.store.chunks import DocumentInfo
+from index.store.loader import open_index
+from index.store.milvus.client import Milvus
+from index.store.milvus.reader import current_version as milvus_version
+from index.store.milvus.reader import open_milvus
+from index.store.view import IndexView
 from index.text.textnorm import warm_up
 from qa.answer import Generator
 from qa.answering.conversation import HeuristicRewriter, Rewriter
@@ -76,13 +83,43 @@ def retrieval_config(settings: Settings) -> RetrievalConfig:
     )
 
 
-def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
+def load_index(settings: Settings, embedder: Embedder, milvus: Milvus | None = None) -> IndexView:
+    """The current index version from the configured backend (``milvus``: that connection)."""
+    if settings.index_backend == "milvus":
+        return open_milvus(
+            milvus or Milvus(settings.milvus),
+            model_id=embedder.model_id,
+            model_checksum=embedder.checksum,
+        )
     return open_index(
         settings.index_dir,
         model_id=embedder.model_id,
         model_checksum=embedder.checksum,
         ann=settings.ann_params,
     )
+
+
+def open_current(settings: Settings) -> IndexView:
+    """The current version, whatever model built it (listing documents, not answering)."""
+    if settings.index_backend == "milvus":
+        return open_milvus(Milvus(settings.milvus))
+    return open_index(settings.index_dir)
+
+
+def current_documents(settings: Settings) -> list[DocumentInfo]:
+    """The current version's documents; none when there is no index yet."""
+    try:
+        return list(open_current(settings).documents.values())
+    except IndexMissing:
+        return []
+
+
+def current_version(settings: Settings, milvus: Milvus | None = None) -> str | None:
+    """The name of the version the backend publishes now (None: no index yet)."""
+    if settings.index_backend == "milvus":
+        return milvus_version(milvus or Milvus(settings.milvus))
+    directory = versions.current(settings.index_dir)
+    return None if directory is None else directory.name
 
 
 def support_config(settings: Settings) -> SupportConfig:
@@ -124,6 +161,7 @@ class Models:
     dictionary: Dictionary
     chat_model: BaseChatModel | None = None
     aux_embedder: Embedder | None = None
+    milvus: Milvus | None = None  # the connection every reload reuses (milvus backend)
 
     def aux(self, settings: Settings) -> Embedder | None:
         """The cross-lingual encoder, loaded the first time one is needed (None if off)."""
@@ -146,14 +184,15 @@ def load_models(
         dictionary=dictionary or Dictionary.load(),
         chat_model=chat_model or load_chat_model(settings),
         aux_embedder=aux_embedder,
+        milvus=Milvus(settings.milvus) if settings.index_backend == "milvus" else None,
     )
 
 
 def assemble(
-    settings: Settings, models: Models, index: LoadedIndex, generator: Generator | None = None
+    settings: Settings, models: Models, index: IndexView, generator: Generator | None = None
 ) -> QAService:
     """A service over ``index``; loads the cross-lingual encoder the first time one needs it."""
-    if getattr(index, "aux", None) is not None:
+    if index.retrievers.has_aux:
         models.aux(settings)
     extractive = ExtractiveGenerator(index)
     chat_model = models.chat_model
@@ -178,7 +217,7 @@ def build_service(
     settings: Settings,
     *,
     embedder: Embedder | None = None,
-    index: LoadedIndex | None = None,
+    index: IndexView | None = None,
     dictionary: Dictionary | None = None,
     generator: Generator | None = None,
     chat_model: BaseChatModel | None = None,
@@ -191,7 +230,7 @@ def build_service(
         chat_model=chat_model,
         aux_embedder=aux_embedder,
     )
-    index = index or load_index(settings, models.embedder)
+    index = index or load_index(settings, models.embedder, models.milvus)
     return assemble(settings, models, index, generator)
 
 

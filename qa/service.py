@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from index.embed.embedder import Embedder
 from index.errors import InvalidInput
-from index.store.loader import LoadedIndex
+from index.store.view import IndexView
 from prompts import message
 from qa.answer import Answer, Citation, Draft, GenerationError, Generator, Notice, Sources
 from qa.answering.conversation import HeuristicRewriter, Message, Rewriter
@@ -55,7 +55,7 @@ class Turn:
 class QAService:
     def __init__(
         self,
-        index: LoadedIndex,
+        index: IndexView,
         embedder: Embedder,
         generator: Generator,
         config: RetrievalConfig,

@@ -15,12 +15,14 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from index.store.manifest import AnnParams, ChunkParams
+from index.store.milvus.client import MilvusConfig
+from qa.backend_settings import BackendSettings
 
 
-class Settings(BaseSettings):
+class Settings(BackendSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
 
     index_dir: Path = Field(
@@ -347,6 +349,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _exhaustive_is_local(self) -> Settings:
+        if self.exhaustive_retrieval and self.index_backend == "milvus":
+            raise ValueError(
+                "QA_EXHAUSTIVE_RETRIEVAL scores every chunk of a local index; "
+                "it does not apply to QA_INDEX_BACKEND=milvus"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _overlap_below_size(self) -> Settings:
         if self.chunk_overlap * 2 >= self.chunk_tokens:
             raise ValueError("QA_CHUNK_OVERLAP must be less than half of QA_CHUNK_TOKENS")
@@ -355,6 +366,15 @@ class Settings(BaseSettings):
     @property
     def chunk_params(self) -> ChunkParams:
         return ChunkParams(self.chunk_tokens, self.chunk_overlap)
+
+    @property
+    def milvus(self) -> MilvusConfig:
+        return self.milvus_config(self.hnsw_m, self.hnsw_ef_construction)
+
+    @property
+    def index_destination(self) -> Path | MilvusConfig:
+        """What ingest writes to and serving reads: the index folder, or the Milvus."""
+        return self.milvus if self.index_backend == "milvus" else self.index_dir
 
     @property
     def ann_params(self) -> AnnParams:

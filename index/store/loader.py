@@ -19,15 +19,15 @@ Leaves out: building versions (``index.build``) and ranking (``qa.retrieval.retr
 
 from __future__ import annotations
 
-import bisect
 import contextlib
+import functools
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from index.errors import REBUILD_HINT, IndexCorrupt, IndexMissing, NotFound
+from index.errors import REBUILD_HINT, IndexCorrupt, IndexMissing
 from index.store import manifest, versions
 from index.store.ann import HnswIndex, graph_filename
 from index.store.bm25 import BM25Index
@@ -35,6 +35,7 @@ from index.store.chunks import DOC_COLUMNS, ChunkRecord, ChunkStore, DocumentInf
 from index.store.manifest import AnnParams, Manifest
 from index.store.reader import Cached, ChunkTable, DocMap, Reader, TextTable
 from index.store.vectors import FaissIndex
+from index.store.view import LocalRetrievers, SpanLookup
 from index.text.chunk import Span, sentence_spans
 
 V = TypeVar("V")
@@ -42,7 +43,7 @@ _ATTEMPTS = 3  # loads of a version a writer keeps replacing before giving up
 
 
 @dataclass
-class LoadedIndex:
+class LoadedIndex(SpanLookup):
     directory: Path
     manifest: Manifest
     dense: FaissIndex
@@ -62,27 +63,10 @@ class LoadedIndex:
     def version(self) -> str:
         return self.directory.name
 
-    def document_text(self, doc_id: str) -> tuple[DocumentInfo, str]:
-        if doc_id not in self.documents:
-            raise NotFound(f"No document with id {doc_id!r}.", detail={"doc_id": doc_id})
-        return self.documents[doc_id], self.texts[doc_id]
-
-    def chunk_at(self, doc_id: str, offset: int) -> ChunkRecord:
-        """The document's chunk that contains ``offset`` (or the nearest before it)."""
-        chunks = self.doc_chunks[doc_id]
-        i = bisect.bisect_right(chunks, offset, key=lambda c: c.start)
-        return chunks[max(i - 1, 0)]
-
-    def sentences_between(self, doc_id: str, start: int, end: int) -> list[Span]:
-        """The document's whole sentences that overlap ``[start, end)``."""
-        spans = self.sentences[doc_id]
-        first = bisect.bisect_right(spans, start, key=lambda s: s.end)
-        out = []
-        for span in spans[first:]:
-            if span.start >= end:
-                break
-            out.append(span)
-        return out
+    @functools.cached_property
+    def retrievers(self) -> LocalRetrievers:
+        graphs = (self.dense_graph, self.aux_graph)
+        return LocalRetrievers(self.dense, self.bm25, self.aux, graphs)
 
 
 def open_index(

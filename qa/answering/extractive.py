@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.store.chunks import ChunkRecord
-from index.store.loader import LoadedIndex
+from index.store.view import IndexView
 from index.text.textnorm import fold
 from prompts import message
 from qa.answer import Citation, Draft
@@ -49,7 +49,7 @@ class _Sentence:
 
 
 class ExtractiveGenerator:
-    def __init__(self, index: LoadedIndex) -> None:
+    def __init__(self, index: IndexView) -> None:
         self.index = index
 
     def generate(self, query: Query, hits: list[Hit]) -> Draft:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embed.embedder import Embedder
-from index.store.loader import LoadedIndex
+from index.store.view import IndexView
 from index.text.textnorm import fold, general_idf, has_han
 from qa.answer import Citation
 from qa.retrieval.crosslingual import Dictionary
@@ -91,7 +91,7 @@ class Evidence:
 class SupportScorer:
     def __init__(
         self,
-        index: LoadedIndex,
+        index: IndexView,
         embedder: Embedder,
         dictionary: Dictionary | None,
         config: SupportConfig | None = None,
@@ -165,7 +165,7 @@ class SupportScorer:
             low, high = (
                 c.similarity_range_crosslingual if profile.crosslingual else c.similarity_range
             )
-            cosines = np.array(self.index.dense.cosines(vector, ids))
+            cosines = np.array(self.index.retrievers.cosines(vector, ids))
             out[i, [j for j, _ in known]] = np.clip((cosines - low) / (high - low), 0.0, 1.0)
         return out
 

@@ -33,7 +33,7 @@ from typing import Literal
 
 import numpy as np
 
-from index.store.loader import LoadedIndex
+from index.store.view import IndexView
 from index.text.textnorm import fold, has_han, to_simplified, to_traditional
 from prompts import message
 from qa.answer import Citation, Flag, Verification
@@ -55,7 +55,7 @@ class Checked:
 
 
 class Verifier:
-    def __init__(self, scorer: SupportScorer, index: LoadedIndex) -> None:
+    def __init__(self, scorer: SupportScorer, index: IndexView) -> None:
         self.scorer = scorer
         self.index = index
 

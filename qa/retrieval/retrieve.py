@@ -33,6 +33,7 @@ import numpy as np
 
 from index.store.chunks import ChunkRecord, DocumentInfo
 from index.store.loader import LoadedIndex
+from index.store.view import IndexView
 from index.text.textnorm import general_idf
 from qa.retrieval import candidates as cand
 from qa.retrieval.fusion import rrf, zscore
@@ -68,7 +69,7 @@ class RetrievalConfig:
 
 
 def retrieve(
-    index: LoadedIndex,
+    index: IndexView,
     vector: np.ndarray,
     query: Query,
     config: RetrievalConfig,
@@ -86,7 +87,7 @@ def retrieve(
     else:
         fused = _monolingual(index, vector, query, config, exclude)
     best = _diverse(index, sorted(fused, key=lambda cid: -fused[cid]), top_k, config.max_per_doc)
-    cosines = index.dense.cosines(vector, best)
+    cosines = index.retrievers.cosines(vector, best)
     hits = []
     for chunk_id, cosine in zip(best, cosines, strict=True):
         chunk = index.chunks[chunk_id]
@@ -96,7 +97,7 @@ def retrieve(
     return hits
 
 
-def _diverse(index: LoadedIndex, ranked: list[int], top_k: int, max_per_doc: int) -> list[int]:
+def _diverse(index: IndexView, ranked: list[int], top_k: int, max_per_doc: int) -> list[int]:
     """The first ``top_k`` chunks, at most ``max_per_doc`` from any one document."""
     taken: dict[int, int] = {}
     out: list[int] = []
@@ -111,7 +112,7 @@ def _diverse(index: LoadedIndex, ranked: list[int], top_k: int, max_per_doc: int
 
 
 def _monolingual(
-    index: LoadedIndex,
+    index: IndexView,
     vector: np.ndarray,
     query: Query,
     config: RetrievalConfig,
@@ -119,12 +120,14 @@ def _monolingual(
 ) -> dict[int, float]:
     """RRF of the dense and BM25 rankings (or one of them alone, for ablations)."""
     keyword_weight = config.translated_keyword_weight if query.translated else 1.0
+    found = index.retrievers
     rankings: list[tuple[float, list[int]]] = []
     if config.mode != "keyword":
-        rankings.append((1.0, [c for c, _ in index.dense.search(vector, config.candidates)]))
+        dense = found.dense(vector, config.candidates, 1.0, config.ef_search)
+        rankings.append((1.0, dense.ids.tolist()))
     if config.mode != "dense":
-        found = index.bm25.search(query.flat_terms(), config.candidates)
-        rankings.append((keyword_weight, [c for c, _ in found]))
+        keyword = found.keyword(query.flat_terms(), config.candidates, keyword_weight)
+        rankings.append((keyword_weight, keyword.ids.tolist()))
     excluded = _excluded(index, exclude)
     kept = [
         (w, [c for c, x in zip(r, excluded(np.array(r, np.int64)), strict=True) if not x])
@@ -133,7 +136,7 @@ def _monolingual(
     return rrf(kept, config.rrf_k)
 
 
-def _excluded(index: LoadedIndex, exclude: frozenset[str]) -> Callable[[np.ndarray], np.ndarray]:
+def _excluded(index: IndexView, exclude: frozenset[str]) -> Callable[[np.ndarray], np.ndarray]:
     """A mask function: which chunk ids belong to an excluded document."""
     if not exclude:
         return lambda ids: np.zeros(len(ids), dtype=bool)
@@ -141,7 +144,7 @@ def _excluded(index: LoadedIndex, exclude: frozenset[str]) -> Callable[[np.ndarr
 
 
 def _score_fusion(
-    index: LoadedIndex,
+    index: IndexView,
     vector: np.ndarray,
     aux_vector: np.ndarray | None,
     query: Query,
@@ -154,26 +157,24 @@ def _score_fusion(
     weight = config.translated_keyword_weight if query.translated else config.keyword_weight
     pool = config.pool + sum(index.chunk_counts.get(d, 0) for d in exclude)
     ef = config.ef_search
-    lists = [
-        cand.dense(index.dense, index.dense_graph, vector, pool, 1.0, ef),
-        cand.keyword(index.bm25, query.flat_terms(), pool, weight),
-    ]
-    if query.translated and index.aux is not None and aux_vector is not None:
-        lists.append(
-            cand.dense(index.aux, index.aux_graph, aux_vector, pool, config.aux_weight, ef)
-        )
+    found = index.retrievers
+    lists = [found.dense(vector, pool, 1.0, ef), found.keyword(query.flat_terms(), pool, weight)]
+    if query.translated and found.has_aux and aux_vector is not None:
+        lists.append(found.aux(aux_vector, pool, config.aux_weight, ef))
     return cand.fuse(lists, _excluded(index, exclude), config.candidates)
 
 
 def _exhaustive_fusion(
-    index: LoadedIndex,
+    index: IndexView,
     vector: np.ndarray,
     aux_vector: np.ndarray | None,
     query: Query,
     config: RetrievalConfig,
     exclude: frozenset[str],
 ) -> dict[int, float]:
-    """Z-score fusion over every chunk: the reference for the candidate path."""
+    """Z-score fusion over every chunk: the reference for the candidate path (local only)."""
+    if not isinstance(index, LoadedIndex):
+        raise ValueError("exhaustive retrieval scores every chunk of a local index only")
     ids, dense = index.dense.all_scores(vector)
     weight = config.translated_keyword_weight if query.translated else config.keyword_weight
     keyword = index.bm25.scores(query.flat_terms())
@@ -190,7 +191,7 @@ def _exhaustive_fusion(
     return {int(ids[i]): float(fused[i]) for i in best if np.isfinite(fused[i])}
 
 
-def keyword_coverage(index: LoadedIndex, query: Query, present: Callable[[str], bool]) -> float:
+def keyword_coverage(index: IndexView, query: Query, present: Callable[[str], bool]) -> float:
     """Idf-weighted share of the query's keyword groups with a term for which ``present``."""
     total = found = 0.0
     for group in query.groups:
@@ -200,7 +201,7 @@ def keyword_coverage(index: LoadedIndex, query: Query, present: Callable[[str], 
     return found / total if total > 0 else 0.0
 
 
-def group_weights(index: LoadedIndex, group: dict[str, float]) -> dict[str, float]:
+def group_weights(index: IndexView, group: dict[str, float]) -> dict[str, float]:
     """Each alternative's weight times how informative it is in general Chinese.
 
     Informativeness comes from general word frequencies, not from the index, so
@@ -209,7 +210,7 @@ def group_weights(index: LoadedIndex, group: dict[str, float]) -> dict[str, floa
     with no known term keeps its weights: the question asks about something the
     articles never mention.
     """
-    known = {t for t in group if index.bm25.idf(t) > 0}
+    known = {t for t in group if index.retrievers.knows(t)}
     return {t: w * general_idf(t) if not known or t in known else 0.0 for t, w in group.items()}
 
 
