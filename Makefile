@@ -101,7 +101,7 @@ test-latest: python model browser
 	$(LATEST)/bin/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not e2e and not browser and not crash_safety and not fuzz"
+	$(BIN)/python -m pytest -m "not e2e and not browser and not crash_safety and not fuzz and not ray and not milvus"
 
 lint: install lock-check
 	$(BIN)/ruff check .

@@ -28,7 +28,7 @@ from api.metrics import Metrics
 from api.observability import RequestContext
 from api.ratelimit import RateLimiter
 from api.reload import Reloader
-from index.errors import ArticleQAError, IndexMissing
+from index.errors import ArticleQAError
 from qa.runtime import Models, load_models
 from qa.service import QAService
 from qa.settings import Settings
@@ -111,12 +111,6 @@ def _start(app: FastAPI, settings: Settings, models: Models | None, metrics: Met
     app.state.reloader = Reloader(settings, models, app.state, metrics)
     app.state.reloader.check()
     if app.state.service is None and app.state.load_error is None:
-        where = (
-            settings.milvus.describe() if settings.index_backend == "milvus" else settings.index_dir
-        )
-        app.state.load_error = IndexMissing(
-            f"No index found in {where}. Build one with `qa ingest PATH`; "
-            "the server starts serving it as soon as it is published."
-        )
+        app.state.load_error = app.state.reloader.missing()
     if app.state.load_error is not None:
         log.error("not ready: %s", app.state.load_error.message)

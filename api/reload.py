@@ -30,7 +30,7 @@ from typing import Any
 
 from anyio import to_thread
 
-from index.errors import ArticleQAError, IndexUnavailable
+from index.errors import ArticleQAError, IndexMissing, IndexUnavailable
 from index.store.milvus.client import Milvus
 from qa.runtime import Models, assemble, current_version, load_index
 from qa.service import QAService
@@ -60,7 +60,7 @@ class Reloader:
             if self.outage is not None:
                 self.outage = None
                 if service is None:
-                    self.state.load_error = None
+                    self.state.load_error = None if version else self.missing()
                 log.info("the index backend is reachable again")
             if version is None or version == self.failed:
                 return False
@@ -85,6 +85,16 @@ class Reloader:
             self.metrics.index_reloads.labels("loaded").inc()
             log.info("serving index version %s", index.version)
             return True
+
+    def missing(self) -> IndexMissing:
+        settings = self.settings
+        where = (
+            settings.milvus.describe() if settings.index_backend == "milvus" else settings.index_dir
+        )
+        return IndexMissing(
+            f"No index found in {where}. Build one with `qa ingest PATH`; "
+            "the server starts serving it as soon as it is published."
+        )
 
     def _unavailable(self, exc: IndexUnavailable, service: QAService | None) -> None:
         """Log the outage once; without a service yet, it is why the server is not ready."""

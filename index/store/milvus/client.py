@@ -37,10 +37,13 @@ class _NoMvccWarning(logging.Filter):
     """Milvus Lite has no MVCC timestamps; pymilvus warns of it on every query iterator."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "failed to get mvccTs" not in record.getMessage()
+        text = record.getMessage()
+        return "failed to get mvccTs" not in text and "Method not implemented" not in text
 
 
-logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_NoMvccWarning())
+# pymilvus warns, and Milvus Lite's in-process server logs the unimplemented AllocTimestamp.
+for _name in ("pymilvus.client.iterator.query_iterator", "grpc._server"):
+    logging.getLogger(_name).addFilter(_NoMvccWarning())
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,15 @@ class Milvus:
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         client = self.client()
         with self.translated(method):
-            return getattr(client, method)(*args, timeout=self.config.timeout, **kwargs)
+            try:
+                return getattr(client, method)(*args, timeout=self.config.timeout, **kwargs)
+            except Exception as exc:
+                # A restarted Milvus (Lite always, standalone when told to) has its
+                # collections released: load the collection and ask once more.
+                if not (args and isinstance(args[0], str) and _released(exc)):
+                    raise
+                client.load_collection(args[0], timeout=self.config.timeout)
+                return getattr(client, method)(*args, timeout=self.config.timeout, **kwargs)
 
     def close(self) -> None:
         with self._lock:
@@ -121,7 +132,7 @@ class Milvus:
         except Exception as exc:
             if not _is_milvus_failure(exc):
                 raise
-            if not _is_outage(exc):
+            if what != "connect" and not _is_outage(exc):
                 raise rejected(self.config, what, exc) from exc
             error = unavailable(self.config, what, exc)
             if what == "connect":
@@ -188,6 +199,11 @@ _OUTAGE_WORDS = (
 )
 
 
+def _released(exc: Exception) -> bool:
+    text = str(getattr(exc, "message", None) or exc).lower()
+    return "released" in text or "not loaded" in text or "call load()" in text
+
+
 def _is_outage(exc: Exception) -> bool:
     """A failure to reach Milvus (it may come back), not a request Milvus refused."""
     if isinstance(exc, ConnectionError | TimeoutError) or type(exc).__name__ in (
@@ -217,7 +233,8 @@ def rejected(config: MilvusConfig, what: str, exc: Exception) -> IndexCorrupt:
 
 def unavailable(config: MilvusConfig, what: str, exc: Exception) -> IndexUnavailable:
     text = _reason(exc)
-    hint = f" {LITE_HINT.format(uri=config.uri)}." if "lock" in text.lower() else ""
+    held = config.is_lite and ("lock" in text.lower() or "open local milvus" in text.lower())
+    hint = f" {LITE_HINT.format(uri=config.uri)}." if held else ""
     return IndexUnavailable(
         f"{config.describe()} is unavailable ({what}: {text}).{hint} Requests are answered "
         "again as soon as it is back.",
