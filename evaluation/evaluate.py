@@ -31,11 +31,14 @@ from tqdm import tqdm
 
 from evaluation.data import SEED, EvalData, EvalQuestion
 from evaluation.metrics import answer_body, answer_match, char_f1, gold_rank
-from index.build import ingest_records
+from index.build import ingest_records, seed_cache
 from index.embed.embedder import Embedder
 from index.store import versions
 from index.store.bm25 import BM25Index
 from index.store.loader import LoadedIndex, open_index
+from index.store.milvus.client import Milvus
+from index.store.milvus.reader import open_milvus, read_head
+from index.store.view import IndexView
 from index.text.textnorm import keyword_terms
 from prompts import message
 from qa.answer import Answer
@@ -136,7 +139,10 @@ def run(
         settings.model_validate(settings.model_dump() | {"chunk_tokens": size})
     started = time.perf_counter()
     aux = load_aux_embedder(settings)
-    index = open_index(eval_index(settings, data, embedder, cache_dir, aux))
+    local = eval_index(settings, data, embedder, cache_dir, aux)
+    index: IndexView = open_index(local)
+    if settings.index_backend == "milvus":
+        index = _milvus_eval_index(settings, data, (embedder, aux), local)
     service = build_service(
         settings, embedder=embedder, index=index, dictionary=dictionary, aux_embedder=aux
     )
@@ -146,7 +152,7 @@ def run(
         chunks=len(index.chunks),
         index_seconds=time.perf_counter() - started,
     )
-    unfolded = _unfolded_keywords(index)
+    unfolded = _unfolded_keywords(index) if isinstance(index, LoadedIndex) else index
     all_vectors = []
     for question in tqdm(data.questions, unit="question", desc="evaluating"):
         answer = service.ask(question.question)
@@ -175,9 +181,25 @@ def run(
     return outcome
 
 
+def _milvus_eval_index(
+    settings: Settings, data: EvalData, embedders: tuple[Embedder, Embedder | None], local: Path
+) -> IndexView:
+    """The eval corpus in a Milvus Lite file beside the local eval index, with its vectors."""
+    embedder, aux = embedders
+    config = replace(settings.milvus, uri=str(local.with_suffix(".milvus.db")), collection="eval")
+    db = Milvus(config)
+    if read_head(db) is None:
+        seeds = local.with_suffix(".seed")
+        seed_cache(local, seeds, embedder, aux)
+        ingest_records(
+            config, data.records, embedder, settings.chunk_params, aux=aux, cache_dir=seeds
+        )
+    return open_milvus(db, model_id=embedder.model_id, model_checksum=embedder.checksum)
+
+
 def _ranks(
-    index: LoadedIndex,
-    unfolded: LoadedIndex,
+    index: IndexView,
+    unfolded: IndexView,
     config: RetrievalConfig,
     vectors: tuple[np.ndarray, np.ndarray | None],
     question: EvalQuestion,

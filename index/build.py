@@ -35,6 +35,7 @@ from index.store import manifest, versions
 from index.store.ann import write_graphs
 from index.store.bm25 import BM25Index
 from index.store.chunks import ChunkRecord, ChunkStore, DocumentInfo
+from index.store.loader import open_index
 from index.store.manifest import AnnParams, ChunkParams, Manifest
 from index.store.milvus.client import Milvus, MilvusConfig
 from index.store.milvus.reader import read_head
@@ -103,10 +104,12 @@ def ingest_records(
     progress: Progress | None = None,
     aux: Embedder | None = None,
     ann: AnnParams | None = None,
+    cache_dir: Path | None = None,
 ) -> Report:
     """Ingest in-memory articles (e.g. an evaluation corpus) through the same path as files."""
     loaders = [(r.doc_id, functools.partial(record_source, r)) for r in records]
-    return _ingest(index_dir, loaders, (embedder, aux), (params, ann), rebuild, progress)
+    build = (params, ann)
+    return _ingest(index_dir, loaders, (embedder, aux), build, rebuild, progress, cache_dir)
 
 
 def _ingest(
@@ -134,6 +137,22 @@ def _ingest(
         cache.clear()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def seed_cache(index_dir: Path, cache_dir: Path, embedder: Embedder, aux: Embedder | None) -> int:
+    """Copy a local index's vectors into the embedding cache: ingesting the same articles
+    into another backend (or folder) then embeds nothing.  Returns the chunks copied."""
+    index = open_index(index_dir, model_id=embedder.model_id, model_checksum=embedder.checksum)
+    chunks = sorted(index.chunks.values(), key=lambda c: c.id)
+    texts = [f"{index.documents[c.doc_id].title}\n{c.text}" for c in chunks]
+    ids = np.array([c.id for c in chunks], dtype=np.int64)
+    pairs = [(embedder, index.dense)] + ([(aux, index.aux)] if aux and index.aux else [])
+    for model, vectors in pairs:
+        cache = CachedEmbedder(model, cache_path(cache_dir, model))
+        for i in range(0, len(ids), 4096):
+            cache.store(texts[i : i + 4096], vectors.vectors_of(ids[i : i + 4096]))
+        cache.close()
+    return len(chunks)
 
 
 def _caches(

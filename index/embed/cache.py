@@ -81,6 +81,15 @@ class CachedEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32)
 
+    def store(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Remember vectors computed elsewhere (another index's, for a migration)."""
+        rows = [
+            (self._key(t), np.asarray(v, np.float32).tobytes())
+            for t, v in zip(texts, vectors, strict=True)
+        ]
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
 
