@@ -15,7 +15,7 @@ export QA_MODEL_CACHE_DIR ?= var/models
 export QA_INDEX_DIR ?= var/index
 
 .PHONY: help python install lock lock-upgrade lock-check model browser index run serve test test-fast \
-	test-latest lint docs format bench bench-scale load clean
+	test-latest lint docs format bench bench-scale bench-milvus load clean
 
 help:
 	@echo "make run      - install, prepare the model, index data/sample, serve on http://127.0.0.1:8000"
@@ -28,6 +28,7 @@ help:
 	@echo "make lint     - ruff (lint + format check), mypy, the lock check and the layering contract"
 	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index"
 	@echo "make bench-scale - retrieval at 10k, 100k and 1M chunks (docs/scaling.md; ~7 GB in var/scale)"
+	@echo "make bench-milvus - the Milvus Lite backend beside the local one at 10k and 100k chunks"
 	@echo "make load     - 32 clients for 5 minutes on /v1/ask and the stream, 1 then 2 workers"
 
 # The locked install runs on CPython 3.11 only (the lock and torch's CPU wheel are for 3.11).
@@ -123,6 +124,10 @@ bench: model
 # Grows the evaluation index to 10k, 100k and 1M chunks; SCALE_ARGS adds options (--sizes ...).
 bench-scale: model
 	$(BIN)/python benchmarks/scale.py $(SCALE_ARGS)
+
+# Milvus Lite beside the local backend on bench-scale's 10k and 100k indexes.
+bench-milvus: model
+	$(BIN)/python benchmarks/milvus_scale.py $(MILVUS_ARGS)
 
 # On the sample index (make index); LOAD_ARGS adds options, e.g. LOAD_ARGS="--duration 30".
 load: index

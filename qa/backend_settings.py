@@ -53,7 +53,7 @@ class BackendSettings(BaseSettings):
         "created; HNSW uses QA_HNSW_M and QA_HNSW_EF_CONSTRUCTION, searches QA_HNSW_EF_SEARCH).",
     )
     milvus_stats_limit: int = Field(
-        16_384,
+        2_048,
         ge=100,
         le=16_384,
         description="BM25 hits read per question for the keyword scores' mean and deviation "

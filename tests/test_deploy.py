@@ -1,4 +1,4 @@
-"""deploy/docker-compose.yml cannot run here (no Docker engine): check that it parses and is whole."""
+"""deploy/docker-compose.yml cannot run here (no Docker engine): it parses and is whole."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ class MilvusConfig:
     dense_index: str = "HNSW"  # FLAT, HNSW or IVF_FLAT
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
-    stats_limit: int = 16_384  # BM25 hits read per query for the score statistics
+    stats_limit: int = 2_048  # BM25 hits read per query for the score statistics
 
     @property
     def chunks(self) -> str:
@@ -95,11 +95,13 @@ class Milvus:
                 with self.translated("connect"):
                     from pymilvus import MilvusClient
 
-                    self._client = MilvusClient(
+                    client = MilvusClient(
                         uri=self.config.uri,
                         token=self.config.token or "",
                         timeout=self.config.timeout,
                     )
+                    _load(client, self.config)
+                    self._client = client
             return self._client
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -173,6 +175,14 @@ class Milvus:
 
     def put_meta(self, key: str, value: str) -> None:
         self.call("upsert", self.config.meta, [_meta_row(key, value)])
+
+
+def _load(client: Any, config: MilvusConfig) -> None:
+    """Load the index's collections (a restarted Milvus has them released)."""
+    existing = set(client.list_collections(timeout=config.timeout))
+    for name in (config.chunks, config.docs, config.meta):
+        if name in existing:
+            client.load_collection(name, timeout=config.timeout)
 
 
 def _meta_row(key: str, value: str) -> dict[str, Any]:

@@ -317,7 +317,7 @@ class MilvusRetrievers:
             limit=limit,
             filter=expr,
             search_params={"metric_type": metric, "params": params},
-            output_fields=[],
+            output_fields=["id"],  # an empty list returns every field, sparse vectors included
         )
         # Milvus Lite reports BM25 as a negated distance, Milvus as the score itself.
         sign = abs if metric == "BM25" else float
