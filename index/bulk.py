@@ -26,7 +26,7 @@ import numpy as np
 
 from index.embed.cache import CachedEmbedder, cache_path
 from index.embed.embedder import Embedder
-from index.errors import ArticleQAError
+from index.errors import ArticleQAError, IngestError
 from index.store.manifest import ChunkParams
 from index.text.sources import read_source
 
@@ -115,10 +115,17 @@ def _start(ray: Any, address: str, actors: int) -> None:
         "log_to_driver": False,
         "configure_logging": False,
     }
-    if address == "local":
-        ray.init(num_cpus=actors + 1, **options)
-    else:
-        ray.init(address=address, **options)
+    try:
+        if address == "local":
+            ray.init(num_cpus=actors + 1, **options)
+        else:
+            ray.init(address=address, **options)
+    except Exception as exc:  # Ray's own startup errors: say which cluster, keep one line
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise IngestError(
+            f"Ray did not start (--ray {address}): {reason}. Nothing was ingested; "
+            "run without --ray to ingest in this process."
+        ) from exc
     ray.data.DataContext.get_current().enable_progress_bars = False
 
 
