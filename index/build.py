@@ -167,24 +167,19 @@ def _caches(
 @contextlib.contextmanager
 def _writing(destination: Destination, fresh: Manifest, rebuild: bool) -> Iterator[Target]:
     """The target for ``destination`` (a local index folder or a Milvus), closed after use."""
-    work: Target
     if isinstance(destination, MilvusConfig):
-        db = Milvus(destination)
-        try:
-            work = MilvusTarget.open(db, fresh, functools.partial(_check, fresh), rebuild=rebuild)
-            try:
-                yield work
-            finally:
-                work.close()
-        finally:
-            db.close()
+        check = functools.partial(_check, fresh)
+        with (
+            contextlib.closing(Milvus(destination)) as db,
+            contextlib.closing(MilvusTarget.open(db, fresh, check, rebuild=rebuild)) as target,
+        ):
+            yield target
         return
-    with versions.writer_lock(destination):
-        work = _open_work(destination, fresh, rebuild=rebuild)
-        try:
-            yield work
-        finally:
-            work.close()
+    with (
+        versions.writer_lock(destination),
+        contextlib.closing(_open_work(destination, fresh, rebuild=rebuild)) as work,
+    ):
+        yield work
 
 
 def remove(index_dir: Destination, doc_ids: Sequence[str]) -> Report:
@@ -203,29 +198,24 @@ def remove(index_dir: Destination, doc_ids: Sequence[str]) -> Report:
 def _existing(destination: Destination) -> Iterator[Target]:
     """The target over an index that must exist already."""
     if isinstance(destination, MilvusConfig):
-        db = Milvus(destination)
-        try:
+        with contextlib.closing(Milvus(destination)) as db:
             head = read_head(db)
             if head is None:
                 raise NotFound(f"There is no index in {destination.describe()}.")
             meta = Manifest.from_dict(head["manifest"])
-            work = MilvusTarget.open(db, meta, lambda _: None, rebuild=False)
-            try:
-                yield work
-            finally:
-                work.close()
-        finally:
-            db.close()
+            with contextlib.closing(
+                MilvusTarget.open(db, meta, lambda _: None, rebuild=False)
+            ) as target:
+                yield target
         return
     with versions.writer_lock(destination):
         current = versions.pointed(destination)
         if current is None:
             raise NotFound(f"There is no index at {destination}.")
-        local = _Work.copy_of(current, manifest.read(current), destination)
-        try:
-            yield local
-        finally:
-            local.close()
+        with contextlib.closing(
+            _Work.copy_of(current, manifest.read(current), destination)
+        ) as work:
+            yield work
 
 
 class Target(Protocol):
