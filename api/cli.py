@@ -116,6 +116,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             ann=settings.ann_params,
             aux=aux,
             cache_dir=settings.embed_cache_dir,
+            workers=settings.ingest_workers(),
         )
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))

@@ -33,6 +33,7 @@ STATUS = {
     "index_corrupt": 503,
     "index_unavailable": 503,
     "not_ready": 503,
+    "model_unavailable": 503,
     "feedback_unavailable": 503,
 }
 

@@ -47,6 +47,7 @@ def build_index(settings: Settings) -> None:
         rebuild=True,
         ann=settings.ann_params,
         aux=aux,
+        workers=settings.ingest_workers(),
     )
     rate = report.chunks_embedded / report.seconds
     print(

@@ -98,7 +98,7 @@ def eval_index(
 ) -> Path:
     """The cached index of ``data``'s corpus for these settings, built when missing."""
     key = hashlib.sha256(
-        f"{data.corpus_hash}|{embedder.model_id}|{embedder.checksum}|"
+        f"{data.corpus_hash}|{embedder.model_id}|{embedder.checksum}|{embedder.runtime}|"
         f"{settings.chunk_tokens}|{settings.chunk_overlap}|{aux.model_id if aux else ''}".encode()
     ).hexdigest()[:16]
     index_dir = cache_dir / f"eval-{key}"
@@ -118,6 +118,7 @@ def eval_index(
                 progress=progress,
                 ann=settings.ann_params,
                 aux=aux,
+                workers=settings.ingest_workers(),
             )
         if report.failed:
             print(f"warning: {len(report.failed)} passages failed to ingest: {report.failed[:3]}")

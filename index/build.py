@@ -30,6 +30,7 @@ import numpy as np
 
 from index.embed.cache import CachedEmbedder, cache_path
 from index.embed.embedder import Embedder
+from index.embedding import caches_for, embed_chunks
 from index.errors import ArticleQAError, IndexMismatch, IngestError, NotFound
 from index.store import manifest, versions
 from index.store.ann import write_graphs
@@ -73,10 +74,12 @@ def ingest(
     aux: Embedder | None = None,
     ann: AnnParams | None = None,
     cache_dir: Path | None = None,
+    workers: int = 1,
 ) -> Report:
     """Ingest files and folders; ``aux`` adds USE vectors (``index.embed.use_encoder``),
     ``ann`` sets how dense candidates are searched (``index.store.ann``), ``cache_dir``
-    keeps computed vectors until the ingest publishes (``index.embed.cache``)."""
+    keeps computed vectors until the ingest publishes (``index.embed.cache``), ``workers``
+    embedding calls run at once (each on its own batch)."""
     loaders: list[tuple[str, Callable[[], Source]]] = []
     for path in paths:
         try:
@@ -87,7 +90,8 @@ def ingest(
             loaders.append((display(path), functools.partial(_fail, exc)))
             continue
         loaders += [(display(p), functools.partial(read_source, p)) for p in found]
-    return _ingest(index_dir, loaders, (embedder, aux), (params, ann), rebuild, progress, cache_dir)
+    build = (params, ann, workers)
+    return _ingest(index_dir, loaders, (embedder, aux), build, rebuild, progress, cache_dir)
 
 
 def _fail(exc: ArticleQAError) -> Source:
@@ -105,10 +109,11 @@ def ingest_records(
     aux: Embedder | None = None,
     ann: AnnParams | None = None,
     cache_dir: Path | None = None,
+    workers: int = 1,
 ) -> Report:
     """Ingest in-memory articles (e.g. an evaluation corpus) through the same path as files."""
     loaders = [(r.doc_id, functools.partial(record_source, r)) for r in records]
-    build = (params, ann)
+    build = (params, ann, workers)
     return _ingest(index_dir, loaders, (embedder, aux), build, rebuild, progress, cache_dir)
 
 
@@ -116,21 +121,32 @@ def _ingest(
     index_dir: Destination,
     loaders: Sequence[tuple[str, Callable[[], Source]]],
     embedders: tuple[Embedder, Embedder | None],
-    build: tuple[ChunkParams, AnnParams | None],
+    build: tuple[ChunkParams, AnnParams | None, int],
     rebuild: bool,
     progress: Progress | None,
     cache_dir: Path | None = None,
 ) -> Report:
     embedder, aux = embedders
-    params, ann = build[0], build[1] or AnnParams()
+    params, ann, workers = build[0], build[1] or AnnParams(), build[2]
     started, report = time.perf_counter(), Report()
     fresh = _fresh_manifest(embedder, aux, params, ann)
-    caches = _caches(cache_dir, embedder, aux)
+    caches = caches_for(cache_dir, embedder, aux)
     if caches:
         embedders = (caches[0], caches[1] if len(caches) > 1 else None)
     with _writing(index_dir, fresh, rebuild) as work:
-        pending = _stage_documents(work, loaders, params, embedder, report)
-        _embed_pending(work, pending, embedders, report, progress)
+        staged = [0]  # chunks staged so far: the progress total until staging ends
+
+        def items() -> Iterator[tuple[int, str]]:  # staged while earlier batches embed
+            for p in _staged(work, loaders, params, embedder, report):
+                staged[0] += len(p.chunks)
+                yield from zip((c.id for c in p.chunks), p.embed_texts, strict=True)
+
+        def done(n: int) -> None:
+            report.chunks_embedded += n
+            if progress:
+                progress(report.chunks_embedded, staged[0])
+
+        embed_chunks(work, items(), embedders, done, workers)
         if report.added or report.replaced or rebuild:
             report.version = work.publish()
     for cache in caches:  # published (or nothing to publish): the vectors are in the index
@@ -143,6 +159,8 @@ def seed_cache(index_dir: Path, cache_dir: Path, embedder: Embedder, aux: Embedd
     """Copy a local index's vectors into the embedding cache: ingesting the same articles
     into another backend (or folder) then embeds nothing.  Returns the chunks copied."""
     index = open_index(index_dir, model_id=embedder.model_id, model_checksum=embedder.checksum)
+    if set(index.manifest.runtimes) != {embedder.runtime}:
+        return 0  # vectors of another runtime would be cached as this one's
     chunks = sorted(index.chunks.values(), key=lambda c: c.id)
     texts = [f"{index.documents[c.doc_id].title}\n{c.text}" for c in chunks]
     ids = np.array([c.id for c in chunks], dtype=np.int64)
@@ -153,15 +171,6 @@ def seed_cache(index_dir: Path, cache_dir: Path, embedder: Embedder, aux: Embedd
             cache.store(texts[i : i + 4096], vectors.vectors_of(ids[i : i + 4096]))
         cache.close()
     return len(chunks)
-
-
-def _caches(
-    cache_dir: Path | None, embedder: Embedder, aux: Embedder | None
-) -> list[CachedEmbedder]:
-    if cache_dir is None:
-        return []
-    models = [embedder] + ([aux] if aux is not None else [])
-    return [CachedEmbedder(m, cache_path(cache_dir, m)) for m in models]
 
 
 @contextlib.contextmanager
@@ -307,6 +316,7 @@ def _fresh_manifest(
     embedder: Embedder, aux: Embedder | None, params: ChunkParams, ann: AnnParams
 ) -> Manifest:
     fresh = Manifest(embedder.model_id, embedder.checksum, embedder.dimension, params, ann=ann)
+    fresh.runtimes = {embedder.runtime: embedder.parity}
     if aux is not None:
         fresh.aux_model_id, fresh.aux_dimension = aux.model_id, aux.dimension
     return fresh
@@ -324,8 +334,12 @@ def _open_work(index_dir: Path, fresh: Manifest, *, rebuild: bool) -> _Work:
 
 
 def _check(fresh: Manifest, meta: Manifest, *, local: bool = False) -> None:
-    """Refuse to add to an index built with another model, encoder or chunking."""
+    """Refuse to add to an index built with another model, encoder or chunking, or by an
+    embedding runtime whose parity with this one was not measured; record this runtime."""
     meta.check_model(fresh.model_id, fresh.model_checksum)
+    [(runtime, parity)] = fresh.runtimes.items()
+    meta.check_runtime(runtime, parity)
+    meta.runtimes = {**meta.runtimes, runtime: parity}  # this ingest may add its vectors
     if meta.aux_model_id != fresh.aux_model_id:
         raise IndexMismatch(
             f"The index has cross-lingual vectors from {meta.aux_model_id!r}, "
@@ -348,14 +362,15 @@ class _Pending:
     embed_texts: list[str]
 
 
-def _stage_documents(
+def _staged(
     work: Target,
     loaders: Sequence[tuple[str, Callable[[], Source]]],
     params: ChunkParams,
     embedder: Embedder,
     report: Report,
-) -> list[_Pending]:
-    pending: list[_Pending] = []
+) -> Iterator[_Pending]:
+    """Each document read, cleaned, chunked and put into ``work``; unchanged and failed
+    files are recorded in ``report`` instead."""
     seen: set[str] = set()
     next_id = work.next_chunk_id()
     for path, load in loaders:
@@ -386,8 +401,7 @@ def _stage_documents(
         else:
             report.added.append(source.doc_id)
         work.put(item.doc, item.text, item.chunks)
-        pending.append(item)
-    return pending
+        yield item
 
 
 def prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: int) -> _Pending:
@@ -424,26 +438,6 @@ def prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: i
         for i, c in enumerate(pieces)
     ]
     return _Pending(doc, cleaned.text, chunks, [f"{title}\n{c.text}" for c in chunks])
-
-
-def _embed_pending(
-    work: Target,
-    pending: list[_Pending],
-    embedders: tuple[Embedder, Embedder | None],
-    report: Report,
-    progress: Progress | None,
-    batch: int = 64,
-) -> None:
-    embedder, aux = embedders
-    items = [(c.id, t) for p in pending for c, t in zip(p.chunks, p.embed_texts, strict=True)]
-    for i in range(0, len(items), batch):
-        part = items[i : i + batch]
-        ids, texts = np.array([cid for cid, _ in part], dtype=np.int64), [t for _, t in part]
-        aux_vectors = aux.embed_documents(texts) if aux is not None else None
-        work.add_vectors(ids, embedder.embed_documents(texts), aux_vectors)
-        report.chunks_embedded += len(part)
-        if progress:
-            progress(report.chunks_embedded, len(items))
 
 
 def _publish(index_dir: Path, work: _Work) -> Path:

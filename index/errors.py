@@ -75,3 +75,9 @@ class NotReady(ArticleQAError):
     """The service is still loading its models or index."""
 
     code = "not_ready"
+
+
+class ModelUnavailable(ArticleQAError):
+    """An embedding model's files are missing or damaged (``make model`` builds them)."""
+
+    code = "model_unavailable"

@@ -14,13 +14,16 @@ Leaves out: the answer path itself (``qa.service``).
 
 from __future__ import annotations
 
-import os
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.embed.e5_model import DEFAULT_MODEL_NAME, model_checksum, resolve_model_path
 from index.embed.embedder import Embedder, SentenceTransformerEmbedder
-from index.errors import IndexMissing
+from index.embed.onnx_embedder import OnnxEmbedder
+from index.embed.onnx_model import find_variant
+from index.errors import IndexMissing, ModelUnavailable
 from index.store import versions
 from index.store.chunks import DocumentInfo
 from index.store.loader import open_index
@@ -42,16 +45,38 @@ from qa.settings import Settings
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+log = logging.getLogger("article_qa.runtime")
+
 MODEL_ALIASES = {"intfloat/multilingual-e5-small": DEFAULT_MODEL_NAME}
 
 
-def load_embedder(settings: Settings, *, batch: bool = False) -> SentenceTransformerEmbedder:
-    """The main embedder; ``batch`` (ingest, eval) gives it every core instead of QA_THREADS."""
+def load_embedder(settings: Settings, *, batch: bool = False) -> Embedder:
+    """The main embedder on QA_EMBED_RUNTIME; ``batch`` (ingest, eval) gives it
+    QA_EMBED_THREADS (every core by default) instead of QA_THREADS."""
     name = MODEL_ALIASES.get(settings.embedding_model, settings.embedding_model)
     path = resolve_model_path(name, settings.model_cache_dir)
-    threads = (os.cpu_count() or 1) if batch else settings.threads
-    return SentenceTransformerEmbedder(
-        path, model_id=name, checksum=model_checksum(path), threads=threads
+    threads = settings.ingest_threads() if batch else settings.threads
+    checksum = model_checksum(path)
+    if settings.embed_runtime == "torch":
+        return SentenceTransformerEmbedder(path, model_id=name, checksum=checksum, threads=threads)
+    if checksum is None:
+        raise ModelUnavailable(
+            f"QA_EMBED_RUNTIME={settings.embed_runtime} needs a model folder with a "
+            f"checksum.json (the bundled {DEFAULT_MODEL_NAME}); {path} has none. "
+            "Set QA_EMBED_RUNTIME=torch for other models."
+        )
+    onnx_file, parity = find_variant(
+        Path(path), settings.model_cache_dir, checksum, settings.embed_runtime
+    )
+    return OnnxEmbedder(
+        path,
+        onnx_file,
+        model_id=name,
+        checksum=checksum,
+        runtime=settings.embed_runtime,
+        parity=parity["min"],
+        batch_size=settings.embed_batch_size,
+        threads=threads,
     )
 
 
@@ -85,18 +110,24 @@ def retrieval_config(settings: Settings) -> RetrievalConfig:
 
 def load_index(settings: Settings, embedder: Embedder, milvus: Milvus | None = None) -> IndexView:
     """The current index version from the configured backend (``milvus``: that connection)."""
+    index: IndexView
     if settings.index_backend == "milvus":
-        return open_milvus(
+        index = open_milvus(
             milvus or Milvus(settings.milvus),
             model_id=embedder.model_id,
             model_checksum=embedder.checksum,
         )
-    return open_index(
-        settings.index_dir,
-        model_id=embedder.model_id,
-        model_checksum=embedder.checksum,
-        ann=settings.ann_params,
-    )
+    else:
+        index = open_index(
+            settings.index_dir,
+            model_id=embedder.model_id,
+            model_checksum=embedder.checksum,
+            ann=settings.ann_params,
+        )
+    note = index.manifest.check_runtime(embedder.runtime, embedder.parity)
+    if note:
+        log.info("serving across embedding runtimes: %s", note)
+    return index
 
 
 def open_current(settings: Settings) -> IndexView:

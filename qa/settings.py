@@ -20,9 +20,10 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from index.store.manifest import AnnParams, ChunkParams
 from index.store.milvus.client import MilvusConfig
 from qa.backend_settings import BackendSettings
+from qa.embed_settings import EmbedSettings
 
 
-class Settings(BackendSettings):
+class Settings(EmbedSettings, BackendSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
 
     index_dir: Path = Field(

@@ -24,6 +24,8 @@ class FakeEmbedder:
         self.model_id = model_id
         self.checksum: str | None = "fake-checksum"
         self.max_tokens = 512
+        self.runtime: str = "torch"
+        self.parity: float | None = 1.0
         self.calls = 0
 
     def _vector(self, text: str) -> np.ndarray:

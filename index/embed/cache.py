@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import re
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,7 +29,8 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB
 
 def cache_path(directory: Path, embedder: Embedder) -> Path:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.model_id)[-80:]
-    return Path(directory) / f"{name}-{(embedder.checksum or 'none')[:16]}.sqlite"
+    runtime = "" if embedder.runtime in ("torch", "numpy") else f"-{embedder.runtime}"
+    return Path(directory) / f"{name}-{(embedder.checksum or 'none')[:16]}{runtime}.sqlite"
 
 
 class CachedEmbedder:
@@ -38,9 +40,11 @@ class CachedEmbedder:
         self.inner, self.path = embedder, Path(path)
         self.model_id, self.checksum = embedder.model_id, embedder.checksum
         self.dimension, self.max_tokens = embedder.dimension, embedder.max_tokens
+        self.runtime, self.parity = embedder.runtime, embedder.parity
         self.computed = 0  # texts this object embedded (not found in the cache)
         self._salt = f"{embedder.model_id}\x00{embedder.checksum}\x00".encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, timeout=120, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)
@@ -62,8 +66,10 @@ class CachedEmbedder:
         return found
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Safe from several threads at once: the model runs outside the database lock."""
         keys = [self._key(t) for t in texts]
-        found = self.lookup(texts)
+        with self._lock:
+            found = self.lookup(texts)
         missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
         if missing:
             vectors = self.inner.embed_documents([t for _, t in missing])
@@ -71,12 +77,12 @@ class CachedEmbedder:
                 (k, np.asarray(v, np.float32).tobytes())
                 for (k, _), v in zip(missing, vectors, strict=True)
             ]
-            with self._db:
+            with self._lock, self._db:
                 self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+                self.computed += len(missing)
             found.update(
                 {k: np.asarray(v, np.float32) for (k, _), v in zip(missing, vectors, strict=True)}
             )
-            self.computed += len(missing)
         if not keys:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32)

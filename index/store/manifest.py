@@ -38,6 +38,11 @@ FORMAT_VERSION = 2  # 2: file sizes and the manifest's own checksum
 _LIBRARIES = ("article-qa", "faiss-cpu", "sentence-transformers", "torch", "jieba", "tiktoken")
 
 
+# Serving or adding vectors across embedding runtimes needs this measured cosine to torch
+# fp32 on the parity probe (the bound of issue 15: min >= 0.98).
+PARITY_FLOOR = 0.98
+
+
 @dataclass(frozen=True)
 class ChunkParams:
     max_tokens: int
@@ -79,6 +84,9 @@ class Manifest:
     checksum: str | None = None  # sha256 of this manifest without this field (`_digest`)
     ann: AnnParams = field(default_factory=AnnParams)
     ann_built: bool = False  # whether this version has HNSW graphs (chunks >= ann.threshold)
+    # The embedding runtimes whose vectors are in this version, each with its measured lowest
+    # cosine to torch fp32 (None: never measured).  Indexes from before the field: torch.
+    runtimes: dict[str, float | None] = field(default_factory=lambda: {"torch": 1.0})
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True)
@@ -103,6 +111,32 @@ class Manifest:
                 "or set QA_EMBEDDING_MODEL to the index's model.",
                 detail={"index_model": self.model_id, "service_model": model_id},
             )
+
+    def check_runtime(self, runtime: str, parity: float | None) -> str | None:
+        """Refuse vectors from a runtime whose parity with this index's was never measured.
+
+        Another runtime of the same model is accepted when it and every runtime in the index
+        have a measured parity of at least `PARITY_FLOOR` to torch fp32 (``make model``
+        measures it); the return value is then a line for the log.
+        """
+        others = {name: p for name, p in self.runtimes.items() if name != runtime}
+        if not others:
+            return None
+        measured = {**others, runtime: parity}
+        if all(p is not None and p >= PARITY_FLOOR for p in measured.values()):
+            parities = ", ".join(f"{n} {p:.4f}" for n, p in sorted(measured.items()))
+            return (
+                f"index vectors from {', '.join(sorted(others))}, queries from {runtime}: "
+                f"lowest measured cosine to torch fp32 {parities} (floor {PARITY_FLOOR})"
+            )
+        raise IndexMismatch(
+            f"The index's vectors were computed by the {', '.join(sorted(others))} runtime, "
+            f"and the service would embed with {runtime!r}, whose parity with it was not "
+            f"measured or is below {PARITY_FLOOR} ({measured}). Set QA_EMBED_RUNTIME to "
+            f"{sorted(others)[0]!r}, run `make model` to measure parity, or rebuild the index "
+            "with `qa ingest --rebuild PATH`.",
+            detail={"index_runtimes": self.runtimes, "service_runtime": runtime},
+        )
 
     def check_ann(self, params: AnnParams) -> None:
         """Refuse an index whose candidate search was built with other parameters."""
