@@ -26,7 +26,8 @@ help:
 	@echo "make lock-upgrade - requirements.lock with the newest releases the ranges allow"
 	@echo "make docs     - regenerate docs/configuration.md from the settings class"
 	@echo "make lint     - ruff (lint + format check), mypy, the lock check and the layering contract"
-	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index"
+	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index, then the"
+	@echo "               embedding runtimes side by side (torch, ONNX fp32, ONNX int8; needs ../shared/eval)"
 	@echo "make bench-scale - retrieval at 10k, 100k and 1M chunks (docs/scaling.md; ~7 GB in var/scale)"
 	@echo "make bench-milvus - the Milvus Lite backend beside the local one at 10k and 100k chunks"
 	@echo "make load     - 32 clients for 5 minutes on /v1/ask and the stream, 1 then 2 workers"
@@ -120,6 +121,7 @@ format: install
 
 bench: model
 	$(BIN)/python benchmarks/bench_service.py
+	$(BIN)/python benchmarks/bench_embed.py $(EMBED_ARGS)
 
 # Grows the evaluation index to 10k, 100k and 1M chunks; SCALE_ARGS adds options (--sizes ...).
 bench-scale: model
