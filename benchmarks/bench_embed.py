@@ -156,7 +156,7 @@ def _eval(runtime: str, data: Path, limit: int) -> dict[str, float]:
     command += ["--limit", str(limit), "--out", str(out)]
     with (OUT / f"eval-{runtime}.log").open("w") as log:  # tqdm's progress
         subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=log, stderr=log)
-    summary = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    summary = json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"]
     return {n: s["retrieval"]["hybrid"]["hit@5"] for n, s in summary["sets"].items()}
 
 
