@@ -31,14 +31,16 @@ class EmbedSettings(BaseSettings):
         4,
         ge=1,
         le=256,
-        description="Passages per ONNX Runtime call at ingest; passages are sorted by token "
-        "length first, so each batch is padded only to its own longest passage.",
+        description="Passages per ONNX Runtime call when passages are embedded (ingest, and "
+        "the answer checks of the LLM path); passages are sorted by token length first, so "
+        "each batch is padded only to its own longest passage.",
     )
     embed_threads: int = Field(
         0,
         ge=0,
         le=256,
-        description="Intra-op CPU threads per embedding call at ingest and eval; 0 picks by "
+        description="Intra-op CPU threads per embedding call of `qa ingest` and `qa eval`; 0 "
+        "picks by "
         "runtime: every core for `torch`, 1 for the ONNX runtimes (which run "
         "QA_EMBED_WORKERS calls at once instead: measured faster on 2 cores). Serving uses "
         "QA_THREADS.",
@@ -47,9 +49,10 @@ class EmbedSettings(BaseSettings):
         0,
         ge=0,
         le=64,
-        description="Embedding calls in flight at once at ingest, each on its own batch of "
-        "passages (e5 and the cross-lingual encoder); 0 = cores / QA_EMBED_THREADS. `torch` "
-        "always uses 1.",
+        description="Embedding calls in flight at once in `qa ingest` and `qa eval`, each on its "
+        "own batch of passages (e5 and the cross-lingual encoder); 0 = cores / "
+        "QA_EMBED_THREADS. `torch` always uses 1. Uploads through the admin API embed one "
+        "batch at a time with the server's QA_THREADS, leaving cores for questions.",
     )
 
     def ingest_threads(self) -> int:

@@ -12,6 +12,7 @@ fakes (``tests/fakes.py``).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -59,6 +60,7 @@ class SentenceTransformerEmbedder:
         if threads:
             torch.set_num_threads(threads)
         self._model = SentenceTransformer(path, device="cpu")
+        self._tokenizer_lock = threading.Lock()
         self.model_id = model_id
         self.checksum = checksum
         self.runtime: str = "torch"
@@ -75,25 +77,31 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            prompt_name=self._passage_prompt,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-        )
+        with self._tokenizer_lock:  # see count_tokens
+            vectors = self._model.encode(
+                list(texts),
+                prompt_name=self._passage_prompt,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        vector = self._model.encode(
-            [text],
-            prompt_name=self._query_prompt,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-        )
+        with self._tokenizer_lock:
+            vector = self._model.encode(
+                [text],
+                prompt_name=self._query_prompt,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+            )
         return np.ascontiguousarray(vector[0], dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
         """Model tokens for ``text`` as a passage, prompt and special tokens included."""
         prompt = self._model.prompts.get(self._passage_prompt or "", "") or ""
-        return len(self._model.tokenizer(prompt + text, truncation=False)["input_ids"])
+        # A fast tokenizer keeps its truncation and padding settings on the object and sets
+        # them per call, so a call here beside encode() on the ingest's embedding thread
+        # would flip them under it (measured: an 807-token text counted as 512).
+        with self._tokenizer_lock:
+            return len(self._model.tokenizer(prompt + text, truncation=False)["input_ids"])

@@ -47,8 +47,10 @@ MAKE_MODEL = "run `make model` (or `python -m index.embed.e5_model var/models`) 
 
 
 def variant_key(source_checksum: str) -> str:
-    """A hash of what determines the files: the source weights and the export settings."""
-    spec = {"format": _FORMAT, "source": source_checksum, "settings": SETTINGS}
+    """A hash of what determines the files: the source weights, the export settings and the
+    versions of the exporter and the quantiser."""
+    tools = {p: metadata.version(p) for p in ("torch", "onnxruntime")}
+    spec = {"format": _FORMAT, "source": source_checksum, "settings": SETTINGS, "tools": tools}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -195,12 +197,14 @@ def materialise_onnx(st_folder: Path, cache_dir: Path, source_checksum: str) -> 
     target = variant_folder(st_folder, cache_dir, source_checksum)
     if _intact(target, hashes=True):
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         (work / "new").mkdir()
         _write(work / "new", Path(st_folder), source_checksum)
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(target, work / "stale")
+        if not _intact(target, hashes=False):  # missing or damaged (another run may have won)
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(target, work / "stale")
         with contextlib.suppress(OSError):  # another process has just installed one
             os.replace(work / "new", target)
     finally:
@@ -216,13 +220,15 @@ def find_variant(
     """The file of ``runtime`` (``onnx`` or ``onnx-int8``) and its measured parity to torch."""
     folder = variant_folder(st_folder, cache_dir, source_checksum)
     record = read_record(folder)
-    if record is None:
+    files, parity = (record or {}).get("files"), (record or {}).get("parity")
+    if not isinstance(files, dict) or not isinstance(parity, dict) or runtime not in parity:
         raise ModelUnavailable(
-            f"The {runtime} embedding model has not been built: {folder} has no {RECORD}; "
-            f"{MAKE_MODEL}, or set QA_EMBED_RUNTIME=torch.",
+            f"The {runtime} embedding model has not been built for this model and this "
+            f"article-qa: {folder} has no current {RECORD}; {MAKE_MODEL}, or set "
+            "QA_EMBED_RUNTIME=torch.",
             detail={"runtime": runtime, "folder": str(folder)},
         )
-    path, want = folder / FILES[runtime], record["files"].get(FILES[runtime], {})
+    path, want = folder / FILES[runtime], files.get(FILES[runtime]) or {}
     size = path.stat().st_size if path.is_file() else None
     if size != want.get("size"):
         raise ModelUnavailable(
@@ -230,4 +236,4 @@ def find_variant(
             f"expected {want.get('size')}); {MAKE_MODEL}.",
             detail={"runtime": runtime, "path": str(path)},
         )
-    return path, record["parity"][runtime]
+    return path, parity[runtime]

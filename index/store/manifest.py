@@ -34,7 +34,7 @@ from typing import Any
 from index.errors import REBUILD_HINT, IndexCorrupt, IndexMismatch
 
 FILENAME = "manifest.json"
-FORMAT_VERSION = 2  # 2: file sizes and the manifest's own checksum
+FORMAT_VERSION = 3  # 2: file sizes and the manifest's own checksum; 3: embedding `runtimes`
 _LIBRARIES = ("article-qa", "faiss-cpu", "sentence-transformers", "torch", "jieba", "tiktoken")
 
 
