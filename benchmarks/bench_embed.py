@@ -40,16 +40,15 @@ EVAL = ROOT.parent / "shared" / "eval"
 OUT = ROOT / "var" / "bench" / "embed"
 
 
-def _records_and_passages(data: Path, n: int) -> tuple[list, list[str]]:
+def _records_and_passages(records: list, n: int) -> tuple[list, list[str]]:
     """Seeded articles of the pooled eval corpus and the first ``n`` passages they give."""
-    from evaluation.data import _pooled_corpus, set_names
     from index.build import prepare
     from index.errors import ArticleQAError
     from index.text.sources import record_source
     from qa.runtime import load_embedder
     from qa.settings import Settings
 
-    records = _pooled_corpus(data, set_names(data))
+    records = list(records)
     random.Random(7).shuffle(records)
     settings = Settings(embed_runtime="torch")
     counter = load_embedder(settings)  # the same token counts as every runtime's
@@ -66,11 +65,8 @@ def _records_and_passages(data: Path, n: int) -> tuple[list, list[str]]:
     return used, passages[:n]
 
 
-def _questions(data: Path, n: int) -> list[str]:
-    rows = []
-    for path in sorted(data.glob("*.dev.questions.jsonl")):
-        with path.open(encoding="utf-8") as f:
-            rows += [json.loads(line)["question"] for line in f if line.strip()]
+def _questions(questions: list, n: int) -> list[str]:
+    rows = [q.question for q in questions]
     random.Random(11).shuffle(rows)
     return rows[:n]
 
@@ -84,13 +80,15 @@ def _peak_rss_mb() -> float:
 
 def child(runtime: str, data: Path, passages_n: int, out: Path) -> None:
     """One runtime's measurements, written to ``out`` (json + vectors)."""
+    from evaluation.data import load
     from index.build import ingest_records
     from index.embedding import embed_chunks
     from qa.runtime import load_aux_embedder, load_embedder
     from qa.settings import Settings
 
-    records, passages = _records_and_passages(data, passages_n)
-    questions = _questions(data, 200)
+    dev = load(data)
+    records, passages = _records_and_passages(dev.records, passages_n)
+    questions = _questions(dev.questions, 200)
     settings = Settings(embed_runtime=runtime)
     started = time.perf_counter()
     embedder = load_embedder(settings, batch=True)

@@ -70,7 +70,7 @@ def _json_files(e5: e5_file.E5File) -> dict[str, Any]:
     }
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(1 << 22):
@@ -92,7 +92,7 @@ def _write_folder(folder: Path, source: Path) -> None:
     for name, obj in _json_files(e5).items():
         _write_json(folder / name, obj)
     paths = sorted(p for p in folder.rglob("*") if p.is_file())
-    files = {p.relative_to(folder).as_posix(): _sha256(p) for p in paths}
+    files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in paths}
     digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
     source_sha256 = hashlib.sha256(e5.data).hexdigest()
     stamp = {"path": str(source), "sha256": source_sha256, "size": stat.st_size}
@@ -118,7 +118,7 @@ def _is_current(folder: Path, source: Path) -> bool:
     recorded, stat = record.get("source", {}), source.stat()
     if (recorded.get("size"), recorded.get("mtime_ns")) == (stat.st_size, stat.st_mtime_ns):
         return True
-    if recorded.get("sha256") != _sha256(source):
+    if recorded.get("sha256") != sha256_file(source):
         return False
     record["source"] |= {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     tmp = folder / f".{CHECKSUM_FILE}.{os.getpid()}"

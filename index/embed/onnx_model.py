@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from index.embed.e5_model import sha256_file
 from index.errors import ModelUnavailable
 
 _FORMAT = 1  # bump whenever the same source and settings would give other files
@@ -164,11 +165,7 @@ def _write(folder: Path, st_folder: Path, source_checksum: str) -> None:
 
 
 def _digest(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 22):
-            digest.update(block)
-    return {"sha256": digest.hexdigest(), "size": path.stat().st_size}
+    return {"sha256": sha256_file(path), "size": path.stat().st_size}
 
 
 def read_record(folder: Path) -> dict[str, Any] | None:
