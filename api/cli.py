@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from evaluation import cli as eval_cli  # the one import of the harness (scripts/layers.py)
+from index.docs.model import Extracted, page_at
 from index.embed.embedder import Embedder
 from index.errors import ArticleQAError
 from qa.settings import Settings
@@ -117,6 +118,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             aux=aux,
             cache_dir=settings.embed_cache_dir,
             workers=settings.ingest_workers(),
+            originals=settings.originals_dir,
         )
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
@@ -130,6 +132,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
         for _path, reason in report.failed:
             print(f"  failed: {reason}", file=sys.stderr)
+        for _path, reason in report.warnings:
+            print(f"  warning: {reason}", file=sys.stderr)
     return 1 if report.failed else 0
 
 
@@ -181,6 +185,8 @@ def _clean(args: argparse.Namespace, settings: Settings) -> int:
     from index.text.sources import read_source
 
     source = read_source(args.file)
+    if source.extracted is not None:
+        return _show_extracted(source.extracted, args.json)
     doc = clean_document(source.text, fmt=source.fmt, source_name=args.file.name)
     if args.json:
         print(json.dumps(to_dict(doc), ensure_ascii=False, indent=2))
@@ -192,6 +198,37 @@ def _clean(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _show_extracted(doc: Extracted, as_json: bool) -> int:
+    """A PDF, Word or image file as extracted: metadata, pages, warnings, then the text."""
+    if as_json:
+        print(json.dumps(asdict(doc), ensure_ascii=False, indent=2))
+        return 0
+    for key in ("fmt", "title", "date", "issuer", "author", "pages"):
+        print(f"{key}: {getattr(doc, key) or '-'}")
+    print(f"boilerplate characters removed: {doc.boilerplate_chars}")
+    if doc.ocr_pages:
+        print(f"pages read by OCR: {', '.join(map(str, doc.ocr_pages))}")
+    for warning in doc.warnings:
+        print(f"warning: {warning}")
+    print()
+    last = None
+    for offset, paragraph in _paragraph_offsets(doc.text):
+        page = page_at(doc.page_starts, offset)
+        if page != last and page is not None:
+            print(f"--- p. {page} ---")
+            last = page
+        print(paragraph + "\n")
+    return 0
+
+
+def _paragraph_offsets(text: str) -> list[tuple[int, str]]:
+    out, offset = [], 0
+    for paragraph in text.split("\n\n"):
+        out.append((offset, paragraph))
+        offset += len(paragraph) + 2
+    return out
+
+
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from qa.runtime import build_service
 
@@ -201,7 +238,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(answer.text)
     for c in answer.citations:
-        where = " · ".join(x for x in (c.title, c.date, c.outlet) if x)
+        page = f"p. {c.page}" if c.page else None
+        where = " · ".join(x for x in (c.title, c.date, c.outlet, page) if x)
         print(f"\n[{c.n}] {where}\n    {c.doc_id} chars {c.start}-{c.end}: {c.quote}")
     print(f"\n({answer.language}, {answer.timings_ms['total']:.0f} ms)")
     return 0
@@ -226,7 +264,7 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
 def _remove(args: argparse.Namespace, settings: Settings) -> int:
     from index.build import remove
 
-    report = remove(settings.index_destination, args.doc_ids)
+    report = remove(settings.index_destination, args.doc_ids, settings.originals_dir)
     print(f"removed {', '.join(report.removed)}; index version {report.version}")
     return 0
 

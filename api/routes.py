@@ -47,6 +47,8 @@ def documents(request: Request) -> DocumentList:
                 outlet=d.outlet,
                 origin=d.origin,
                 author=d.author,
+                format=d.fmt,
+                pages=d.pages,
                 chunks=index.chunk_counts.get(d.doc_id, 0),
             )
             for d in index.documents.values()
@@ -65,6 +67,9 @@ def document(doc_id: str, request: Request) -> DocumentOut:
         origin=info.origin,
         author=info.author,
         source=info.source,
+        format=info.fmt,
+        pages=info.pages,
+        page_starts=list(info.page_starts),
         text=text,
     )
 

@@ -90,6 +90,11 @@ class CitationOut(BaseModel):
         default_factory=list, description="Spans of the individual cited sentences."
     )
     score: float
+    page: int | None = Field(
+        None,
+        description="The page (1-based) the cited text starts on, for PDF, Word and scanned "
+        "documents; null for articles and documents without page information.",
+    )
 
 
 def _without_unset(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -183,9 +188,11 @@ class DocumentSummary(BaseModel):
     id: str
     title: str
     date: str | None
-    outlet: str | None
+    outlet: str | None = Field(..., description="The outlet, or a document's issuing body.")
     origin: str | None
     author: str | None
+    format: str = Field(..., description="txt, md, html, pdf, docx or image.")
+    pages: int | None = Field(..., description="Pages of a PDF, Word or image file.")
     chunks: int
 
 
@@ -201,6 +208,11 @@ class DocumentOut(BaseModel):
     origin: str | None
     author: str | None
     source: str
+    format: str = Field(..., description="txt, md, html, pdf, docx or image.")
+    pages: int | None = Field(..., description="Pages of a PDF, Word or image file.")
+    page_starts: list[int] = Field(
+        ..., description="Where each page starts in `text` (empty: no page information)."
+    )
     text: str = Field(..., description="The cleaned article text that citation spans index.")
 
 

@@ -19,15 +19,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
+from index.docs.ocr import Ocr
 from index.embed.cache import CachedEmbedder, cache_path
 from index.embed.embedder import Embedder
 from index.embedding import caches_for, embed_chunks
@@ -41,6 +43,7 @@ from index.store.manifest import AnnParams, ChunkParams, Manifest
 from index.store.milvus.client import Milvus, MilvusConfig
 from index.store.milvus.reader import read_head
 from index.store.milvus.writer import MilvusTarget
+from index.store.originals import Originals
 from index.store.vectors import FaissIndex
 from index.text.chunk import chunk_text
 from index.text.clean import clean_document
@@ -58,6 +61,7 @@ class Report:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # ingested, with a problem
     chunks_embedded: int = 0
     seconds: float = 0.0
     version: str | None = None
@@ -75,27 +79,73 @@ def ingest(
     ann: AnnParams | None = None,
     cache_dir: Path | None = None,
     workers: int = 1,
+    originals: Path | None = None,
+    force: frozenset[str] = frozenset(),
 ) -> Report:
     """Ingest files and folders; ``aux`` adds USE vectors (``index.embed.use_encoder``),
     ``ann`` sets how dense candidates are searched (``index.store.ann``), ``cache_dir``
     keeps computed vectors until the ingest publishes (``index.embed.cache``), ``workers``
-    embedding calls run at once (each on its own batch)."""
+    embedding calls run at once (each on its own batch), ``originals`` keeps a copy of each
+    file for re-ingesting (``index.store.originals``), and the documents in ``force`` are
+    ingested again even when their file is unchanged."""
     loaders: list[tuple[str, Callable[[], Source]]] = []
+    ocr = Ocr()  # one OCR engine for the batch, loaded only if a scan arrives
     for path in paths:
         try:
             found = discover([path])
             if not found and path.is_dir():
-                raise IngestError(f"{display(path)}: no .txt, .md or .html files in this folder")
+                raise IngestError(
+                    f"{display(path)}: no articles or documents in this folder "
+                    "(.txt, .md, .html, .pdf, .docx, images)"
+                )
         except ArticleQAError as exc:
             loaders.append((display(path), functools.partial(_fail, exc)))
             continue
-        loaders += [(display(p), functools.partial(read_source, p)) for p in found]
+        loaders += [(display(p), functools.partial(read_source, p, ocr)) for p in found]
     build = (params, ann, workers)
-    return _ingest(index_dir, loaders, (embedder, aux), build, rebuild, progress, cache_dir)
+    keep = _Keep(Originals(originals) if originals else None, force)
+    return _ingest(index_dir, loaders, (embedder, aux), build, rebuild, progress, cache_dir, keep)
 
 
 def _fail(exc: ArticleQAError) -> Source:
     raise exc
+
+
+@dataclass(frozen=True)
+class _Keep:
+    """Where originals are kept (None: nowhere), and the documents to ingest regardless."""
+
+    originals: Originals | None = None
+    force: frozenset[str] = frozenset()
+
+
+def reingest(
+    index_dir: Destination,
+    doc_id: str,
+    embedder: Embedder,
+    params: ChunkParams,
+    *,
+    originals: Path,
+    **options: Any,
+) -> Report:
+    """Ingest one document again from its kept original (after extraction changed, say)."""
+    with _existing(index_dir) as work:
+        found = work.document(doc_id)
+    if found is None:
+        raise NotFound(f"No document with id {doc_id!r} in the index.")
+    kept = Originals(originals).get(found.content_hash)
+    if kept is None:
+        raise NotFound(
+            f"The original file of {doc_id!r} ({found.source}) is not kept (it was ingested "
+            "before originals were kept, or from data); ingest the file again instead."
+        )
+    with tempfile.TemporaryDirectory(prefix="qa-reingest-") as folder:
+        path = Path(folder) / found.source
+        shutil.copyfile(kept, path)
+        return ingest(
+            index_dir, [path], embedder, params, originals=originals, force=frozenset({doc_id}),
+            **options,
+        )  # fmt: skip
 
 
 def ingest_records(
@@ -125,6 +175,7 @@ def _ingest(
     rebuild: bool,
     progress: Progress | None,
     cache_dir: Path | None = None,
+    keep: _Keep = _Keep(),
 ) -> Report:
     embedder, aux = embedders
     params, ann, workers = build[0], build[1] or AnnParams(), build[2]
@@ -137,7 +188,7 @@ def _ingest(
         staged = [0]  # chunks staged so far: the progress total until staging ends
 
         def items() -> Iterator[tuple[int, str]]:  # staged while earlier batches embed
-            for p in _staged(work, loaders, params, embedder, report):
+            for p in _staged(work, loaders, (params, embedder, keep), report):
                 staged[0] += len(p.chunks)
                 yield from zip((c.id for c in p.chunks), p.embed_texts, strict=True)
 
@@ -148,7 +199,10 @@ def _ingest(
 
         embed_chunks(work, items(), embedders, done, workers)
         if report.added or report.replaced or rebuild:
+            hashes = work.content_hashes()
             report.version = work.publish()
+            if keep.originals:
+                keep.originals.prune(hashes)
     for cache in caches:  # published (or nothing to publish): the vectors are in the index
         cache.clear()
     report.seconds = time.perf_counter() - started
@@ -191,7 +245,8 @@ def _writing(destination: Destination, fresh: Manifest, rebuild: bool) -> Iterat
         yield work
 
 
-def remove(index_dir: Destination, doc_ids: Sequence[str]) -> Report:
+def remove(index_dir: Destination, doc_ids: Sequence[str], originals: Path | None = None) -> Report:
+    """Remove documents (and their kept originals, when ``originals`` is given)."""
     report = Report()
     with _existing(index_dir) as work:
         for doc_id in doc_ids:
@@ -199,7 +254,10 @@ def remove(index_dir: Destination, doc_ids: Sequence[str]) -> Report:
                 raise NotFound(f"No document with id {doc_id!r} in the index.")
             work.remove(doc_id)
             report.removed.append(doc_id)
+        hashes = work.content_hashes()
         report.version = work.publish()
+    if originals:
+        Originals(originals).prune(hashes)
     return report
 
 
@@ -231,6 +289,10 @@ class Target(Protocol):
     """Where an ingest writes: a local staging version (`_Work`) or Milvus (`MilvusTarget`)."""
 
     def content_hash(self, doc_id: str) -> str | None: ...
+
+    def content_hashes(self) -> set[str]: ...
+
+    def document(self, doc_id: str) -> DocumentInfo | None: ...
 
     def next_chunk_id(self) -> int: ...
 
@@ -279,6 +341,13 @@ class _Work:
 
     def content_hash(self, doc_id: str) -> str | None:
         return self.store.content_hash(doc_id)
+
+    def content_hashes(self) -> set[str]:
+        return {d.content_hash for d in self.store.documents()}
+
+    def document(self, doc_id: str) -> DocumentInfo | None:
+        found = self.store.document(doc_id)
+        return found[0] if found else None
 
     def next_chunk_id(self) -> int:
         return self.store.next_chunk_id()
@@ -365,12 +434,12 @@ class _Pending:
 def _staged(
     work: Target,
     loaders: Sequence[tuple[str, Callable[[], Source]]],
-    params: ChunkParams,
-    embedder: Embedder,
+    how: tuple[ChunkParams, Embedder, _Keep],
     report: Report,
 ) -> Iterator[_Pending]:
-    """Each document read, cleaned, chunked and put into ``work``; unchanged and failed
-    files are recorded in ``report`` instead."""
+    """Each document read, cleaned, chunked and put into ``work`` (its original kept); unchanged
+    and failed files are recorded in ``report`` instead."""
+    params, embedder, keep = how
     seen: set[str] = set()
     next_id = work.next_chunk_id()
     for path, load in loaders:
@@ -380,10 +449,12 @@ def _staged(
                 raise IngestError(f"{path}: another input in this batch has id {source.doc_id!r}")
             seen.add(source.doc_id)
             known_hash = work.content_hash(source.doc_id)
-            if known_hash == source.content_hash:
+            if known_hash == source.content_hash and source.doc_id not in keep.force:
                 report.unchanged.append(source.doc_id)
                 continue
             item = prepare(source, params, embedder, next_id)
+            if keep.originals and source.path.is_file():
+                keep.originals.put(source.content_hash, source.path)
         except ArticleQAError as exc:
             report.failed.append((path, exc.message))
             continue
@@ -395,6 +466,7 @@ def _staged(
             report.failed.append((path, f"{path}: could not be ingested ({reason})"))
             continue
         next_id += len(item.chunks)
+        report.warnings += [(path, w) for w in item.doc.warnings]
         if known_hash is not None:
             work.remove(source.doc_id)
             report.replaced.append(source.doc_id)
@@ -405,26 +477,13 @@ def _staged(
 
 
 def prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: int) -> _Pending:
-    cleaned = clean_document(source.text, fmt=source.fmt, source_name=source.path.name)
-    if not cleaned.text.strip():
-        raise IngestError(f"{source.path}: no article text left after cleaning")
-    title = source.title or cleaned.title or source.doc_id
-    doc = DocumentInfo(
-        source.doc_id,
-        title,
-        cleaned.date,
-        cleaned.outlet,
-        cleaned.origin,
-        cleaned.author,
-        display(source.path.name),
-        source.content_hash,
-        datetime.now(UTC).isoformat(timespec="seconds"),
-    )
+    doc, text = _document(source)
+    title = doc.title
 
     def fits(text: str) -> bool:
         return embedder.count_tokens(f"{title}\n{text}") <= embedder.max_tokens
 
-    pieces = chunk_text(cleaned.text, params.max_tokens, params.overlap_tokens, fits)
+    pieces = chunk_text(text, params.max_tokens, params.overlap_tokens, fits)
     chunks = [
         ChunkRecord(
             first_id + i,
@@ -437,7 +496,26 @@ def prepare(source: Source, params: ChunkParams, embedder: Embedder, first_id: i
         )
         for i, c in enumerate(pieces)
     ]
-    return _Pending(doc, cleaned.text, chunks, [f"{title}\n{c.text}" for c in chunks])
+    return _Pending(doc, text, chunks, [f"{title}\n{c.text}" for c in chunks])
+
+
+def _document(source: Source) -> tuple[DocumentInfo, str]:
+    """The document's row and its text: a scraped article cleaned, a document as extracted."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    name = display(source.path.name)
+    ex = source.extracted
+    if ex is not None:  # PDF, Word, image: extraction already removed what is not text
+        title = source.title or ex.title or source.doc_id
+        info = (title, ex.date, ex.issuer, None, ex.author, name, source.content_hash, now)
+        doc = DocumentInfo(source.doc_id, *info, ex.fmt, ex.pages, ex.page_starts, ex.warnings)
+        return doc, ex.text
+    cleaned = clean_document(source.text, fmt=source.fmt, source_name=source.path.name)
+    if not cleaned.text.strip():
+        raise IngestError(f"{source.path}: no article text left after cleaning")
+    title = source.title or cleaned.title or source.doc_id
+    meta = (cleaned.date, cleaned.outlet, cleaned.origin, cleaned.author)
+    doc = DocumentInfo(source.doc_id, title, *meta, name, source.content_hash, now, source.fmt)
+    return doc, cleaned.text
 
 
 def _publish(index_dir: Path, work: _Work) -> Path:

@@ -1,7 +1,8 @@
 """What an answer is: text with ``[n]`` markers and the citations they point to.
 
 A `Citation` is data carried end to end: document id, title, date, outlet,
-the passage (chunk) it comes from with the passage's span, and the exact span
+the page the cited text starts on (PDF, Word and scanned documents; None for
+articles), the passage (chunk) it comes from with the passage's span, and the exact span
 and text of what was cited, all as character offsets into the cleaned
 article (what ``GET /v1/documents/{id}`` returns).  A `Generator` turns a
 question and retrieved passages into a `Draft`; ``qa.answering.extractive`` is the one
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from index.docs.model import page_at
 from index.store.chunks import ChunkRecord, DocumentInfo
 from qa.language import Language
 from qa.retrieval.query import Query
@@ -44,6 +46,7 @@ class Citation:
     quote: str
     score: float
     highlights: tuple[tuple[int, int], ...] = ()
+    page: int | None = None  # the page ``start`` is on; None: the document has no pages
 
     @classmethod
     def of_passage(
@@ -72,6 +75,7 @@ class Citation:
             quote=quote,
             score=round(score, 6),
             highlights=highlights,
+            page=page_at(doc.page_starts, start),
         )
 
 

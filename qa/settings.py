@@ -373,6 +373,12 @@ class Settings(EmbedSettings, BackendSettings):
         return self.milvus_config(self.hnsw_m, self.hnsw_ef_construction)
 
     @property
+    def originals_dir(self) -> Path:
+        """Copies of ingested files, for re-ingesting (``index.store.originals``): kept beside
+        the index versions, whichever backend holds the vectors."""
+        return self.index_dir / "originals"
+
+    @property
     def index_destination(self) -> Path | MilvusConfig:
         """What ingest writes to and serving reads: the index folder, or the Milvus."""
         return self.milvus if self.index_backend == "milvus" else self.index_dir

@@ -33,6 +33,7 @@ CONTRACT = (
     Rule("prompts", ("qa", "index", "api", *HARNESS), "prompts are data"),
     Rule("api", HARNESS, "the service does not ship the harness"),
     Rule("index.text", ("index.embed", "index.store", "index.build"), "text in, text out"),
+    Rule("index.docs", ("index.embed", "index.store", "index.build"), "files in, text out"),
     Rule("index.embed", ("index.store", "index.build"), "embedders know no storage"),
     Rule("index.store", ("index.embed", "index.build"), "storage knows no models"),
     Rule(

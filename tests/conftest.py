@@ -48,7 +48,7 @@ def fake_service(fake_index_dir, dictionary):
 
 # Time per marker, printed after every run: which groups make `make test` long. A test counts
 # under the first of these markers it carries (crash_safety tests are e2e too), else "unit".
-TIMED_MARKERS = ("crash_safety", "fuzz", "browser", "e2e", "milvus", "ray")
+TIMED_MARKERS = ("crash_safety", "fuzz", "browser", "e2e", "milvus", "ray", "ocr")
 _timings: dict[str, list[float]] = {}
 
 

@@ -52,9 +52,11 @@ def test_documents_list_and_detail(client):
     docs = client.get("/v1/documents").json()["documents"]
     assert len(docs) == 5
     assert all(d["chunks"] > 0 for d in docs)
-    assert {"id", "title", "date", "outlet", "origin", "author", "chunks"} == set(docs[0])
+    fields = {"id", "title", "date", "outlet", "origin", "author", "format", "pages", "chunks"}
+    assert fields == set(docs[0])
+    assert {d["format"] for d in docs} == {"txt"} and {d["pages"] for d in docs} == {None}
     detail = client.get(f"/v1/documents/{docs[0]['id']}").json()
-    assert detail["id"] == docs[0]["id"] and detail["text"]
+    assert detail["id"] == docs[0]["id"] and detail["text"] and detail["page_starts"] == []
 
 
 def test_health_and_ready(client):

@@ -530,7 +530,7 @@ def test_special_paths(tmp_path):
     failed = dict(report.failed)
     assert "not a regular file" in failed[str(src / "pipe.txt")]
     assert "no such file or folder" in failed[str(tmp_path / "missing")]
-    assert "no .txt, .md or .html files" in failed[str(tmp_path / "empty")]
+    assert "no articles or documents in this folder" in failed[str(tmp_path / "empty")]
     assert len(failed) == 3
 
 

@@ -31,7 +31,7 @@ from index.errors import REBUILD_HINT, IndexCorrupt, IndexMissing
 from index.store import manifest, versions
 from index.store.ann import HnswIndex, graph_filename
 from index.store.bm25 import BM25Index
-from index.store.chunks import DOC_COLUMNS, ChunkRecord, ChunkStore, DocumentInfo
+from index.store.chunks import ChunkRecord, ChunkStore, DocumentInfo, doc_columns
 from index.store.manifest import AnnParams, Manifest
 from index.store.reader import Cached, ChunkTable, DocMap, Reader, TextTable
 from index.store.vectors import FaissIndex
@@ -150,8 +150,9 @@ _ORPHANS = (
 
 
 def _documents(reader: Reader) -> list[DocumentInfo]:
-    rows = reader.rows(f"SELECT {DOC_COLUMNS} FROM documents ORDER BY doc_id")
-    return [DocumentInfo(*row) for row in rows]  # type: ignore[arg-type]
+    present = {str(row[1]) for row in reader.rows("PRAGMA table_info(documents)")}
+    rows = reader.rows(f"SELECT {doc_columns(present)} FROM documents ORDER BY doc_id")
+    return [DocumentInfo.from_row(row) for row in rows]
 
 
 def _per_document(documents: Mapping[str, object], fetch: Callable[[str], V]) -> Mapping[str, V]:

@@ -1,7 +1,8 @@
 """Finding input files and reading them as text.
 
-``discover`` expands folders into the ``.txt``, ``.md`` and ``.html`` files
-they contain (recursively, sorted); ``read_source`` reads one file and gives it
+``discover`` expands folders into the ``.txt``, ``.md`` and ``.html`` files and the documents
+(``.pdf``, ``.docx``, images: ``index.docs``) they contain (recursively, sorted);
+``read_source`` reads one file and gives it
 a document id: its file name without extension (NFC-normalised; characters
 other than letters, digits, ``_ - .`` become ``_``).  ``record_source`` does
 the same for an article given as data (`Record`).
@@ -19,7 +20,10 @@ control characters are dropped (form feeds become line breaks).  A ``.txt``
 file that is really an HTML page (starts with ``<!DOCTYPE html`` or ``<html``)
 is read as HTML, so its scripts and styles never reach the index.
 
-Limits: a file over `MAX_BYTES` (10 MB) is refused before it is read, with a
+Documents are read by ``index.docs.extract`` into text with page boundaries
+(``Source.extracted``); their limit is ``MAX_DOCUMENT_BYTES`` (100 MB: scans are large).
+
+Limits: a text file over `MAX_BYTES` (10 MB) is refused before it is read, with a
 per-file error.  10 MB of Chinese text (about 3.5 million characters, a dozen
 novels) already takes 20-30 minutes to embed on two cores, and cleaning a 10 MB
 HTML page about 20 s; no article is that long, so such a file is a mistake or
@@ -38,10 +42,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.docs.extract import EXTENSIONS as DOCUMENT_EXTENSIONS
+from index.docs.extract import MAX_DOCUMENT_BYTES, document_format, extract_document
+from index.docs.model import Extracted
+from index.docs.ocr import Ocr
 from index.errors import IngestError, InvalidInput
 
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html"}
 FORMATS[".htm"] = "html"
+READABLE = frozenset(FORMATS) | frozenset(DOCUMENT_EXTENSIONS)
 MAX_BYTES = 10_000_000
 _DOC_ID = re.compile(r"^[\w\-.]{1,128}$")  # ids made from file names
 _RECORD_ID = re.compile(r"^[^\s/\\?#%]{1,200}$")  # ids given as data: anything URL-path-safe
@@ -75,8 +84,8 @@ _MAGIC = (  # (leading bytes, what the file is, what to do about it)
     (b"\xff\xd8\xff", "a JPEG image", ""),
     (b"GIF87a", "a GIF image", ""),
     (b"GIF89a", "a GIF image", ""),
-    (b"%PDF-", "a PDF document", "extract its text first"),
-    (b"PK\x03\x04", "a ZIP archive or an Office/EPUB document", "save it as text or HTML"),
+    (b"%PDF-", "a PDF document", "give it a .pdf name to read it as a PDF"),
+    (b"PK\x03\x04", "a ZIP archive or an Office/EPUB document", "a Word file needs a .docx name"),
     (b"PK\x05\x06", "an empty ZIP archive", ""),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document", "save it as text"),
     (b"{\\rtf", "an RTF document", "save it as text or HTML"),
@@ -106,6 +115,7 @@ class Source:
     text: str
     content_hash: str
     title: str | None = None
+    extracted: Extracted | None = None  # a PDF, Word or image file: its text, pages, metadata
 
 
 @dataclass(frozen=True)
@@ -136,7 +146,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found.extend(
-                sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file())
+                sorted(p for p in path.rglob("*") if p.suffix.lower() in READABLE and p.is_file())
             )
         elif path.exists():
             found.append(path)
@@ -161,35 +171,51 @@ def doc_id_for(path: Path) -> str:
     return doc_id
 
 
-def read_source(path: Path) -> Source:
+def read_source(path: Path, ocr: Ocr | None = None) -> Source:
+    """One file as a `Source`; ``ocr`` reads scanned pages (one engine per ingest, made on
+    demand when not given)."""
     name = display(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise IngestError(f"{name}: unsupported file type {path.suffix!r} (use .txt, .md or .html)")
-    if not path.is_file():
-        raise IngestError(f"{name}: not a regular file")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise IngestError(_too_big(name, size))
-    with path.open("rb") as fh:
-        data = fh.read(MAX_BYTES + 1)  # the file may have grown since stat()
-    if len(data) > MAX_BYTES:
-        raise IngestError(_too_big(name, len(data)))
-    if not data.strip():
-        raise IngestError(f"{name}: file is empty")
+    suffix = path.suffix.lower()
+    document = suffix in DOCUMENT_EXTENSIONS
+    fmt = FORMATS.get(suffix)
+    if fmt is None and not document:
+        raise IngestError(
+            f"{name}: unsupported file type {path.suffix!r} (use .txt, .md, .html, .pdf, .docx "
+            "or an image: .png, .jpg, .tif)"
+        )
+    data = _read_bytes(path, name, MAX_DOCUMENT_BYTES if document else MAX_BYTES)
+    digest = hashlib.sha256(data).hexdigest()
+    if document:
+        kind = document_format(data, suffix)
+        extracted = extract_document(data, name, kind, ocr or Ocr())
+        return Source(path, doc_id_for(path), kind, extracted.text, digest, None, extracted)
     text = decode(data, path)
     if not text.strip():
         raise IngestError(f"{name}: file is empty (no text after decoding)")
     if fmt == "txt" and _HTML_START.match(text[:_SNIFF]):
         fmt = "html"  # a saved web page with a .txt name: read its markup as markup
-    digest = hashlib.sha256(data).hexdigest()
-    return Source(path, doc_id_for(path), fmt, text, digest)
+    return Source(path, doc_id_for(path), fmt or "txt", text, digest)
 
 
-def _too_big(name: str, size: int) -> str:
+def _read_bytes(path: Path, name: str, limit: int) -> bytes:
+    if not path.is_file():
+        raise IngestError(f"{name}: not a regular file")
+    size = path.stat().st_size
+    if size > limit:
+        raise IngestError(_too_big(name, size, limit))
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)  # the file may have grown since stat()
+    if len(data) > limit:
+        raise IngestError(_too_big(name, len(data), limit))
+    if not data.strip():
+        raise IngestError(f"{name}: file is empty")
+    return data
+
+
+def _too_big(name: str, size: int, limit: int) -> str:
     return (
         f"{name}: file is {size / 1e6:.1f} MB ({size:,} bytes), over the "
-        f"{MAX_BYTES / 1e6:g} MB limit for one article; split it into smaller files"
+        f"{limit / 1e6:g} MB limit for one article; split it into smaller files"
     )
 
 

@@ -33,6 +33,7 @@ from typing import Literal
 
 import numpy as np
 
+from index.docs.model import page_at
 from index.store.view import IndexView
 from index.text.textnorm import fold, has_han, to_simplified, to_traditional
 from prompts import message
@@ -80,8 +81,15 @@ class Verifier:
             chosen = {s for s in spans}
         ordered = sorted((s.start, s.end) for s in chosen)
         start, end = ordered[0][0], ordered[-1][1]
+        doc = self.index.documents.get(doc_id)
+        page = page_at(doc.page_starts, start) if doc else citation.page
         return replace(
-            citation, start=start, end=end, quote=text[start:end], highlights=tuple(ordered)
+            citation,
+            start=start,
+            end=end,
+            quote=text[start:end],
+            highlights=tuple(ordered),
+            page=page,
         )
 
 

@@ -80,6 +80,8 @@ def load_documents(db: Milvus, generation: int) -> tuple[dict[str, DocumentInfo]
     for row in sorted(rows, key=lambda r: r["doc_id"]):
         info = json.loads(row["info"])
         counts[row["doc_id"]] = int(info.pop("chunks"))
+        info["page_starts"] = tuple(info.get("page_starts") or ())
+        info["warnings"] = tuple(info.get("warnings") or ())
         documents[row["doc_id"]] = DocumentInfo(**info)
     return documents, counts
 

@@ -114,6 +114,12 @@ class MilvusTarget:
         doc = self.documents.get(doc_id)
         return doc.content_hash if doc else None
 
+    def content_hashes(self) -> set[str]:
+        return {d.content_hash for d in self.documents.values()}
+
+    def document(self, doc_id: str) -> DocumentInfo | None:
+        return self.documents.get(doc_id)
+
     def next_chunk_id(self) -> int:
         return self.next_id
 

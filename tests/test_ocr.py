@@ -1,0 +1,77 @@
+"""OCR with the models inside the rapidocr wheel: scanned PDF pages and image files, Chinese
+and English, and pages it cannot read reported (never silently dropped)."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from index.build import ingest
+from index.docs.model import page_at
+from index.docs.ocr import Ocr, read_image_file
+from index.docs.pdf import read_pdf
+from index.errors import IngestError
+from index.store.loader import open_index
+from index.store.manifest import ChunkParams
+from tests import docgen
+from tests.fakes import FakeEmbedder
+
+pytestmark = pytest.mark.ocr
+
+
+@pytest.fixture(scope="module")
+def ocr():
+    return Ocr()
+
+
+def test_the_models_ship_inside_the_wheel():
+    from importlib import resources
+
+    from index.docs.ocr import MODELS
+
+    folder = resources.files("rapidocr") / "models"
+    assert all((folder / name).is_file() for name in MODELS)
+
+
+def test_a_scanned_pdf_is_read_and_its_blank_page_reported(ocr):
+    got = read_pdf(docgen.scanned_pdf(blank_page=True), "scan.pdf", ocr)
+    assert got.ocr_pages == (1, 2) and got.pages == 2
+    for article in docgen.ARTICLES[:3]:  # OCR drops the space after 第一条
+        body = article.replace(" ", "")
+        matched = docgen.quality(got.text, docgen.GeneratedPdf(b"", [body]))[0]
+        assert matched >= 0.97, (matched, got.text)
+    assert got.text.split("\n\n")[0].startswith("第一条为深入贯彻")
+    [warning] = got.warnings
+    assert warning.startswith("scan.pdf: page 2: no text could be read")
+    assert page_at(got.page_starts, got.text.index("第三条")) == 1
+
+
+def test_an_image_file_in_chinese_and_english(ocr):
+    lines = ["兰州市人民政府关于黄河流域的决定", "The Lanzhou decision on the Yellow River."]
+    image = docgen.render_page(lines)
+    got = read_image_file(docgen.image_bytes(image, "PNG"), "scan.png", ocr)
+    assert got.fmt == "image" and got.pages == 1 and not got.warnings
+    assert "兰州市人民政府关于黄河流域的决定" in got.text
+    assert "Lanzhou decision on the Yellow River" in got.text
+
+
+def test_an_unreadable_image_fails_with_its_reason(tmp_path):
+    blank = tmp_path / "blank.jpg"
+    blank.write_bytes(docgen.image_bytes(Image.new("RGB", (800, 600), "white"), "JPEG"))
+    report = ingest(tmp_path / "idx", [blank], FakeEmbedder(), ChunkParams(256, 32))
+    [(_, reason)] = report.failed
+    assert "no text in this document" in reason and "page 1: no text could be read" in reason
+
+
+def test_a_scan_ingests_with_its_warning_and_pages(tmp_path):
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(docgen.scanned_pdf(blank_page=True))
+    report = ingest(tmp_path / "idx", [path], FakeEmbedder(), ChunkParams(256, 32))
+    assert report.added == ["scan"] and len(report.warnings) == 1
+    doc = open_index(tmp_path / "idx").documents["scan"]
+    assert doc.fmt == "pdf" and doc.pages == 2 and "page 2" in doc.warnings[0]
+
+
+def test_broken_images_are_refused(ocr):
+    with pytest.raises(IngestError, match="not a readable image"):
+        read_image_file(b"\x89PNG\r\n\x1a\n" + bytes(40), "bad.png", ocr)
