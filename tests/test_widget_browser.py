@@ -798,3 +798,36 @@ def test_a_widget_key_works_only_on_the_page_it_is_bound_to(page, fake_service, 
         expect(failed).to_have_attribute("data-error", "unreachable")  # CORS refuses it
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def pdf_live(tmp_path_factory, embedders, dictionary) -> Iterator[LiveServer]:
+    """An index of one PDF: the generated Lanzhou decision (tests/docgen.py), three pages."""
+    from api.app import create_app
+    from qa.settings import Settings
+    from tests import docgen
+
+    folder = tmp_path_factory.mktemp("pdf-documents")
+    (folder / "lanzhou_decision.pdf").write_bytes(docgen.policy_pdf().data)
+    index_dir = tmp_path_factory.mktemp("pdf-index")
+    service = _real_service(index_dir, folder, embedders, dictionary)
+    server = LiveServer(create_app(Settings(index_dir=index_dir), service=service)).start()
+    yield server
+    server.stop()
+
+
+def test_a_pdf_citation_shows_its_page_on_the_source_card(page, pdf_live):
+    question = "中心城区污水处理厂什么时候完成提标改造？"
+    page.goto(f"{pdf_live.url}/")
+    chat = Chat(page)
+    chat.open()
+    answer = chat.finished(chat.ask(question))
+    cited = ask_api(pdf_live, question)["citations"]
+    assert cited and all(c["page"] for c in cited), cited
+    first = cited[0]
+    assert first["page"] == 3, first  # 附件二 is on the third page
+    answer.locator(f".cite[data-n='{first['n']}']").first.click()
+    meta = chat.find(".sheet .meta")
+    expect(meta).to_have_text(f"2023-05-06 · 兰州市人民政府 · 第{first['page']}页")
+    expect(chat.find(".sources")).to_contain_text(f"第{first['page']}页")
+    shot(page, "14-pdf-source-card-with-page")

@@ -74,6 +74,7 @@
       sources: "Sources",
       sourcesLine: "Sources:",
       source: (n) => `Source ${n}`,
+      page: (n) => `p. ${n}`,
       cite: (n, title) => `Source ${n}: ${title}`,
       openArticle: "Open the whole article",
       back: "Back",
@@ -115,6 +116,7 @@
       sources: "来源",
       sourcesLine: "来源：",
       source: (n) => `来源 ${n}`,
+      page: (n) => `第${n}页`,
       cite: (n, title) => `来源 ${n}：${title}`,
       openArticle: "查看全文",
       back: "返回",
@@ -156,6 +158,7 @@
       sources: "來源",
       sourcesLine: "來源：",
       source: (n) => `來源 ${n}`,
+      page: (n) => `第${n}頁`,
       cite: (n, title) => `來源 ${n}：${title}`,
       openArticle: "查看全文",
       back: "返回",
@@ -751,7 +754,11 @@
     return used.length ? used : citations;
   }
 
-  const describe = (item) => [item.date, item.outlet].filter(Boolean).join(" · ");
+  /** Date, outlet or issuer, and (for a citation of a paged document) its page: "p. 3". */
+  const describe = (item, t) =>
+    [item.date, item.outlet, item.page && t ? t.page(item.page) : null]
+      .filter(Boolean)
+      .join(" · ");
 
   /** The answer and its sources as plain text, for the clipboard. */
   function plainAnswer(turn, t) {
@@ -760,7 +767,7 @@
     const cited = citedIn(turn.text, turn.citations);
     if (cited.length) lines.push("", t.sourcesLine);
     for (const c of cited) {
-      lines.push(`[${c.n}] ${[c.title, c.date, c.outlet].filter(Boolean).join(" · ")}`);
+      lines.push(`[${c.n}] ${[c.title, describe(c, t)].filter(Boolean).join(" · ")}`);
       lines.push(`    “${c.quote}”`);
     }
     return lines.join("\n");
@@ -1334,7 +1341,7 @@
           "button",
           { type: "button", class: "source", "data-n": citation.n },
           h("b", { text: `[${citation.n}]` }),
-          h("span", { text: [citation.title, describe(citation)].filter(Boolean).join(" · ") }),
+          h("span", { text: [citation.title, describe(citation, t)].filter(Boolean).join(" · ") }),
         );
         button.addEventListener("click", () => this.showSource(citation, button));
         return h("li", {}, button);
@@ -1352,7 +1359,7 @@
       open.addEventListener("click", () => this.showArticle(citation));
       this.openSheet(t.source(citation.n), opener, [
         h("h3", { class: "doc-title", text: citation.title }),
-        h("p", { class: "meta", text: describe(citation) }),
+        h("p", { class: "meta", text: describe(citation, t) }),
         h("blockquote", { class: "passage" }, ...marked(passage, spans)),
         open,
       ]);
