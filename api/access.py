@@ -8,8 +8,8 @@ what makes them worth anything.  Keys are kept only as SHA-256 digests, in the
 settings (``name:sha256:<hex>``) or from the moment they are read, and are
 compared in constant time.
 
-Paths fall in three classes: public (health, the widget's files, the API
-docs), admin (``/v1/admin/…``) and everything else, which needs a reader,
+Paths fall in three classes: public (health, the widget's and the admin page's
+files, the API docs), admin (``/v1/admin/…``) and everything else, which needs a reader,
 admin or (from an allowed page) widget key unless the ask endpoints are open.
 
 Leaves out: enforcing the decision and rate limits (``api.guard``).
@@ -32,6 +32,7 @@ Need = Literal["public", "reader", "admin"]
 
 PUBLIC_PATHS = frozenset(
     {"/", "/healthz", "/readyz", "/widget.js", "/demo", "/docs", "/redoc", "/openapi.json"}
+    | {"/admin", "/admin.js"}  # the admin page's files: no data; its calls need the key
 )
 PUBLIC_PREFIXES = ("/static/", "/docs/")
 ADMIN_PREFIX = "/v1/admin/"

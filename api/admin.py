@@ -7,6 +7,9 @@ ingest as ``qa ingest``; ``DELETE /v1/admin/documents/{doc_id}`` removes one.
 Both publish a new index version and serve it before they answer, so the
 next request sees the change.  Bad files are reported one by one while the
 rest land; another writer holding the index gives 409 ``index_busy``.
+``POST /v1/admin/documents/{doc_id}/reingest`` ingests one document again from
+the original file kept when it was ingested (``index.build.reingest``).  Uploads
+keep their originals beside the index (``QA_INDEX_DIR/originals``), as ``qa ingest`` does.
 
 Leaves out: the ingest itself (``index.build``) and version switching (``api.reload``).
 """
@@ -23,10 +26,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.deps import service_of
 from api.reload import Reloader
 from api.schemas import ErrorResponse, Text
 from index import build
-from index.errors import InvalidInput, NotReady
+from index.errors import InvalidInput, NotFound, NotReady
 from index.store import versions
 from qa.settings import Settings
 
@@ -62,6 +66,9 @@ class ChangeReport(BaseModel):
     unchanged: list[str]
     removed: list[str]
     failed: list[Failure]
+    warnings: list[Failure] = Field(
+        default_factory=list, description="Files ingested with a problem (e.g. a page by OCR)."
+    )
     chunks_embedded: int
     seconds: float
     version: str | None = Field(description="Index version now served (None: unchanged).")
@@ -88,15 +95,42 @@ def ingest(body: IngestRequest, request: Request) -> ChangeReport:
             ann=settings.ann_params,
             aux=models.aux(settings),
             cache_dir=settings.embed_cache_dir,
+            originals=settings.originals_dir,  # kept for re-ingesting, as `qa ingest` does
         )
         report.failed = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.failed]
+        report.warnings = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.warnings]
     _reloader(request).check()
     return _report(report)
 
 
 @router.delete("/documents/{doc_id}", response_model=ChangeReport, responses=ADMIN_ERRORS)
 def remove(doc_id: str, request: Request) -> ChangeReport:
-    report = build.remove(_settings(request).index_destination, [doc_id])
+    settings = _settings(request)
+    report = build.remove(settings.index_destination, [doc_id], settings.originals_dir)
+    _reloader(request).check()
+    return _report(report)
+
+
+@router.post("/documents/{doc_id}/reingest", response_model=ChangeReport, responses=ADMIN_ERRORS)
+def reingest(doc_id: str, request: Request) -> ChangeReport:
+    """Ingest one document again from its kept original (e.g. after a converter fix); 404 if
+    it has none (ingested before originals were kept, or from data)."""
+    if doc_id not in service_of(request).index.documents:
+        raise NotFound(f"No document with id {doc_id!r} in the index.", detail={"doc_id": doc_id})
+    settings, models = _settings(request), _reloader(request).models
+    if settings.index_backend == "local":
+        with versions.writer_lock(settings.index_dir, wait=False):
+            pass  # fail fast with 409 if another writer is busy
+    report = build.reingest(
+        settings.index_destination,
+        doc_id,
+        models.embedder,
+        settings.chunk_params,
+        ann=settings.ann_params,
+        aux=models.aux(settings),
+        cache_dir=settings.embed_cache_dir,
+        originals=settings.originals_dir,
+    )
     _reloader(request).check()
     return _report(report)
 
@@ -129,6 +163,7 @@ def _write(folder: Path, doc: Upload) -> Path:
 def _report(report: build.Report) -> ChangeReport:
     fields = asdict(report)
     fields["failed"] = [Failure(file=Path(f).name, reason=r) for f, r in report.failed]
+    fields["warnings"] = [Failure(file=Path(f).name, reason=r) for f, r in report.warnings]
     return ChangeReport(**fields)
 
 

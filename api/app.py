@@ -4,8 +4,8 @@ Models and the index load in the lifespan, not at import; a service passed
 to ``create_app`` (tests, benchmarks) is used as is.  If loading fails, the
 app still starts: ``/healthz`` answers, while ``/readyz`` and the question
 endpoints return 503 with the reason.  The routes live in ``api.routes`` (ask, documents,
-health, metrics), ``api.stream``, ``api.openai_compat``, ``api.feedback``, ``api.admin`` and
-``api.widget``.
+health, metrics), ``api.stream``, ``api.openai_compat``, ``api.feedback``, ``api.admin``,
+``api.kb`` (the admin page) and ``api.widget``.
 
 Leaves out: the answer logic (``qa.service``) and error rendering (``api.errors``).
 """
@@ -21,7 +21,18 @@ from typing import Any
 from anyio import to_thread
 from fastapi import FastAPI
 
-from api import admin, cors, errors, feedback, guard, openai_compat, routes, stream, widget
+from api import (
+    admin,
+    cors,
+    errors,
+    feedback,
+    guard,
+    kb,
+    openai_compat,
+    routes,
+    stream,
+    widget,
+)
 from api.access import KeyRing
 from api.guard import Gate, Guard
 from api.metrics import Metrics
@@ -91,6 +102,8 @@ def create_app(
     app.include_router(widget.router)
     app.include_router(feedback.router)
     app.include_router(admin.router)
+    app.include_router(kb.router)
+    app.include_router(kb.pages)
     app.openapi = lambda: app.openapi_schema or _documented(app, keys)  # type: ignore[method-assign]
     return app
 
