@@ -27,7 +27,8 @@ help:
 	@echo "make docs     - regenerate docs/configuration.md from the settings class"
 	@echo "make lint     - ruff (lint + format check), mypy, the lock check and the layering contract"
 	@echo "make bench    - ingest throughput and /v1/ask latency on the sample index, then the"
-	@echo "               embedding runtimes side by side (torch, ONNX fp32, ONNX int8; needs ../shared/eval)"
+	@echo "               embedding runtimes side by side (torch, ONNX fp32, ONNX int8; needs ../shared/eval),"
+	@echo "               and PDF/Word/scan extraction quality against pdfplumber, pypdfium2, pypdf"
 	@echo "make bench-scale - retrieval at 10k, 100k and 1M chunks (docs/scaling.md; ~7 GB in var/scale)"
 	@echo "make bench-milvus - the Milvus Lite backend beside the local one at 10k and 100k chunks"
 	@echo "make load     - 32 clients for 5 minutes on /v1/ask and the stream, 1 then 2 workers"
@@ -103,7 +104,7 @@ test-latest: python model browser
 	$(LATEST)/bin/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not e2e and not browser and not crash_safety and not fuzz and not ray and not milvus"
+	$(BIN)/python -m pytest -m "not e2e and not browser and not crash_safety and not fuzz and not ray and not milvus and not ocr"
 
 lint: install lock-check
 	$(BIN)/ruff check .
@@ -122,6 +123,7 @@ format: install
 bench: model
 	$(BIN)/python benchmarks/bench_service.py
 	$(BIN)/python benchmarks/bench_embed.py $(EMBED_ARGS)
+	$(BIN)/python benchmarks/bench_documents.py
 
 # Grows the evaluation index to 10k, 100k and 1M chunks; SCALE_ARGS adds options (--sizes ...).
 bench-scale: model
