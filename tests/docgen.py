@@ -163,10 +163,13 @@ def _two_columns(pdf: FPDF, out: GeneratedPdf) -> None:
             out.body.append(text)
 
 
-def render_page(lines: list[str], *, size: int = 34, width: int = 1240) -> Image.Image:
-    """A scanned-looking page: black text on white, 150 dpi A4 width, one line per item."""
+def render_page(
+    lines: list[str], *, size: int = 34, width: int = 1240, height: int = 0
+) -> Image.Image:
+    """A scanned-looking page: black text on white, 150 dpi A4 width, one line per item;
+    ``height`` 0 is as tall as the text needs."""
     font = ImageFont.truetype(str(FONT), size)
-    height = max(600, 160 + len(lines) * int(size * 1.9))
+    height = height or max(600, 160 + len(lines) * int(size * 1.9))
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     y = 120
@@ -180,11 +183,15 @@ def wrap(text: str, per_line: int = 28) -> list[str]:
     return [text[i : i + per_line] for i in range(0, len(text), per_line)]
 
 
-def scanned_pdf(paragraphs: tuple[str, ...] = ARTICLES[:3], *, blank_page: bool = False) -> bytes:
+def scanned_pdf(
+    paragraphs: tuple[str, ...] = ARTICLES[:3], *, blank_page: bool = False, stamp: str = ""
+) -> bytes:
     """A PDF whose pages are images of text (no text layer), one paragraph set per page;
-    ``blank_page`` adds a page with nothing readable on it."""
+    ``blank_page`` adds a page with nothing readable on it; ``stamp`` is a line of real text
+    over the scan (what a scanning office adds: "内部资料 …")."""
     pdf = FPDF(format="A4")
-    images = [render_page([line for p in paragraphs for line in wrap(p)])]
+    pdf.add_font("wqy", fname=str(FONT))
+    images = [render_page([line for p in paragraphs for line in wrap(p)], height=1754)]
     if blank_page:
         images.append(Image.new("L", (1240, 1754), 255))
     for image in images:
@@ -192,6 +199,10 @@ def scanned_pdf(paragraphs: tuple[str, ...] = ARTICLES[:3], *, blank_page: bool 
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         pdf.image(buffer, x=0, y=0, w=pdf.w)
+        if stamp:
+            pdf.set_font("wqy", size=9)
+            pdf.set_xy(10, 8)
+            pdf.cell(0, 5, stamp)
     return bytes(pdf.output())
 
 

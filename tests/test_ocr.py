@@ -75,3 +75,9 @@ def test_a_scan_ingests_with_its_warning_and_pages(tmp_path):
 def test_broken_images_are_refused(ocr):
     with pytest.raises(IngestError, match="not a readable image"):
         read_image_file(b"\x89PNG\r\n\x1a\n" + bytes(40), "bad.png", ocr)
+
+
+def test_a_scan_with_a_line_of_real_text_on_it_is_still_read_by_ocr(ocr):
+    stamp = "内部资料 仅供参考 请勿外传 扫描件"
+    got = read_pdf(docgen.scanned_pdf(stamp=stamp), "stamped.pdf", ocr)
+    assert got.ocr_pages == (1,) and "第二条" in got.text and "黄河干流" in got.text

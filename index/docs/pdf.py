@@ -38,6 +38,9 @@ from index.errors import IngestError
 MAX_PAGES = 2000
 MAX_OCR_PAGES = 100
 MIN_TEXT_CHARS = 8  # a page with fewer characters in its text layer is treated as a scan
+SCAN_IMAGE_SHARE = 0.5  # ... and so is one mostly covered by images, with little text on them
+SCAN_MAX_CHARS = 200
+_CID = re.compile(r"\(cid:\d+\)")  # a glyph the font does not map to any character
 OCR_SCALE = 2.0  # render scanned pages at 144 dpi
 
 
@@ -48,7 +51,16 @@ class _Layer:
     lines: list[Line]
     tables: list[tuple[float, str]]  # (top, rows)
     height: float
-    chars: int
+    chars: int  # readable characters in the text layer
+    image_share: float  # share of the page covered by images
+
+    @property
+    def scanned(self) -> bool:
+        """No usable text layer: OCR reads the page (a scan with a stamp or page number on it,
+        or a font whose glyphs map to no characters, counts as one)."""
+        return self.chars < MIN_TEXT_CHARS or (
+            self.image_share >= SCAN_IMAGE_SHARE and self.chars < SCAN_MAX_CHARS
+        )
 
 
 def read_pdf(data: bytes, name: str, ocr: Ocr) -> Extracted:
@@ -99,8 +111,25 @@ def _layer(page: Any) -> _Layer:
     boxes = [t.bbox for t in tables]
     words = page.extract_words(x_tolerance=1.5, y_tolerance=2, extra_attrs=["size"])
     words = [w for w in words if not any(_inside(w, box) for box in boxes)]
+    for word in words:
+        word["text"] = _CID.sub("", word["text"])
+    words = [w for w in words if w["text"].strip()]
     rows = [(t.bbox[1], _table_text(t.extract())) for t in tables]
-    return _Layer(_segments(words), [r for r in rows if r[1]], float(page.height), len(page.chars))
+    readable = sum(len(w["text"]) for w in words) + sum(len(r[1]) for r in rows)
+    return _Layer(
+        _segments(words), [r for r in rows if r[1]], float(page.height), readable, _images(page)
+    )
+
+
+def _images(page: Any) -> float:
+    """The share of the page's area its images cover (overlaps counted once per image)."""
+    area = float(page.width * page.height) or 1.0
+    covered = 0.0
+    for image in page.images:
+        width = min(image["x1"], page.width) - max(image["x0"], 0)
+        height = min(image["bottom"], page.height) - max(image["top"], 0)
+        covered += max(0.0, width) * max(0.0, height)
+    return min(1.0, covered / area)
 
 
 def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
@@ -111,7 +140,7 @@ def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> boo
 def _table_text(rows: list[list[str | None]]) -> str:
     lines = []
     for row in rows:
-        cells = [re.sub(r"\s*\n\s*", "", cell or "").strip() for cell in row]
+        cells = [_CID.sub("", re.sub(r"\s*\n\s*", "", cell or "")).strip() for cell in row]
         if any(cells):
             lines.append(" | ".join(cells))
     return "\n".join(lines)
@@ -148,7 +177,7 @@ def _segments(words: list[dict[str, Any]]) -> list[Line]:
 def _pages(
     layers: Sequence[_Layer], data: bytes, name: str, ocr: Ocr
 ) -> tuple[list[Page], list[str]]:
-    scanned = [i for i, layer in enumerate(layers) if layer.chars < MIN_TEXT_CHARS]
+    scanned = [i for i, layer in enumerate(layers) if layer.scanned]
     if len(scanned) > MAX_OCR_PAGES:
         raise IngestError(
             f"{name}: {len(scanned)} pages have no text layer (scans); OCR reads at most "
