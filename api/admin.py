@@ -8,7 +8,7 @@ Both publish a new index version and serve it before they answer, so the
 next request sees the change.  Bad files are reported one by one while the
 rest land; another writer holding the index gives 409 ``index_busy``.
 ``POST /v1/admin/documents/{doc_id}/reingest`` ingests one document again from
-the original file kept when it was ingested (``index.build.reingest``).  Uploads
+the original file kept when it was ingested (``index.reingest``).  Uploads
 keep their originals beside the index (``QA_INDEX_DIR/originals``), as ``qa ingest`` does.
 
 Leaves out: the ingest itself (``index.build``) and version switching (``api.reload``).
@@ -31,6 +31,7 @@ from api.reload import Reloader
 from api.schemas import ErrorResponse, Text
 from index import build
 from index.errors import InvalidInput, NotFound, NotReady
+from index.reingest import reingest as reingest_document
 from index.store import versions
 from qa.settings import Settings
 
@@ -121,7 +122,7 @@ def reingest(doc_id: str, request: Request) -> ChangeReport:
     if settings.index_backend == "local":
         with versions.writer_lock(settings.index_dir, wait=False):
             pass  # fail fast with 409 if another writer is busy
-    report = build.reingest(
+    report = reingest_document(
         settings.index_destination,
         doc_id,
         models.embedder,

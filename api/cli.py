@@ -43,8 +43,14 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    p = sub.add_parser("ingest", help="add or update articles (.txt, .md, .html; files or folders)")
-    p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser(
+        "ingest",
+        help="add or update documents: .txt, .md, .html, .pdf, .docx and images; files or folders",
+        description="Add or update documents in the index. Takes files and folders of .txt, "
+        ".md and .html articles, PDF (.pdf), Word (.docx) and images (.png .jpg .jpeg .tif "
+        ".tiff .bmp .webp; read by OCR, as are scanned PDF pages).",
+    )
+    p.add_argument("paths", nargs="+", type=Path, help="files, or folders to read them from")
     p.add_argument("--rebuild", action="store_true", help="re-index from scratch")
     p.add_argument(
         "--ray",
@@ -55,19 +61,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_ingest)
-    p = sub.add_parser("clean", help="print an article's cleaned text and metadata")
-    p.add_argument("file", type=Path)
+    p = sub.add_parser(
+        "clean",
+        help="print a document's cleaned text and metadata (page by page where it has pages)",
+        description="Print one file's metadata and the cleaned text that would be indexed, "
+        "without indexing it; a PDF, Word or image file is printed page by page "
+        "under a `p. N` heading, with its warnings and the pages read by OCR.",
+    )
+    p.add_argument("file", type=Path, help="a .txt, .md, .html, .pdf, .docx or image file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_clean)
-    p = sub.add_parser("ask", help="answer a question from the indexed articles")
+    p = sub.add_parser("ask", help="answer a question from the indexed documents")
     p.add_argument("question")
     p.add_argument("--top-k", type=int, default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_ask)
-    p = sub.add_parser("documents", help="list the indexed articles")
+    p = sub.add_parser("documents", help="list the indexed documents")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_documents)
-    p = sub.add_parser("remove", help="remove articles by document id")
+    p = sub.add_parser("remove", help="remove documents by document id")
     p.add_argument("doc_ids", nargs="+")
     p.set_defaults(run=_remove)
     _feedback_parser(sub)

@@ -42,8 +42,8 @@ OUT = ROOT / "var" / "bench" / "embed"
 
 def _records_and_passages(records: list, n: int) -> tuple[list, list[str]]:
     """Seeded articles of the pooled eval corpus and the first ``n`` passages they give."""
-    from index.build import prepare
     from index.errors import ArticleQAError
+    from index.prepare import prepare
     from index.text.sources import record_source
     from qa.runtime import load_embedder
     from qa.settings import Settings

@@ -49,7 +49,7 @@ class EmbedActor:
         self.params, self.known = params, dict(known)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        from index.build import prepare  # the same cleaning and chunking as in-process
+        from index.prepare import prepare  # the same cleaning and chunking as in-process
 
         chunks, errors = [], []
         for path in batch["path"].tolist():

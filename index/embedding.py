@@ -5,7 +5,7 @@ and numpy release the GIL, so on 2 cores two single-threaded calls beat one two-
 call: measured in docs/embedding.md); vectors reach the target in order, from the calling
 thread only.  ``caches_for`` wraps the embedders in the resumable vector cache.
 
-Leaves out: cleaning and chunking (``index.build.prepare``); the embedders themselves.
+Leaves out: cleaning and chunking (``index.prepare``); the embedders themselves.
 """
 
 from __future__ import annotations

@@ -535,19 +535,19 @@ def test_special_paths(tmp_path):
 
 
 def test_a_file_that_breaks_the_cleaner_fails_alone(tmp_path, monkeypatch):
-    from index import build
+    from index import prepare as prepare_module
 
     src = tmp_path / "src"
     _write(src, "good.txt", "好文章\n\n" + ARTICLE)
     _write(src, "poison.txt", "毒文章\n\n" + ARTICLE)
-    original = build.clean_document
+    original = prepare_module.clean_document
 
     def clean(text, *, fmt, source_name):
         if source_name == "poison.txt":
             raise RecursionError("maximum recursion depth exceeded")
         return original(text, fmt=fmt, source_name=source_name)
 
-    monkeypatch.setattr(build, "clean_document", clean)
+    monkeypatch.setattr(prepare_module, "clean_document", clean)
     report = ingest(tmp_path / "idx", [src], FakeEmbedder(), PARAMS)
     assert report.added == ["good"]
     [(where, message)] = report.failed

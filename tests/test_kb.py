@@ -16,7 +16,7 @@ from dataclasses import asdict
 import pytest
 from fastapi.testclient import TestClient
 
-from api import kb
+from api import admin, kb
 from api.app import create_app
 from index import build
 from qa.runtime import Models
@@ -97,11 +97,19 @@ def test_the_page_loads_only_its_own_script_under_a_strict_policy(client):
     assert f"style-src 'sha256-{digest}'" in policy
 
 
+def test_the_document_filter_is_labelled_and_tied_to_the_table():
+    html = (STATIC / "admin.html").read_text(encoding="utf-8")
+    assert '<label for="doc-filter">Filter documents</label>' in html
+    (field,) = re.findall(r'<input id="doc-filter"[^>]*>', html, flags=re.DOTALL)
+    assert 'type="search"' in field and 'aria-controls="docs-body"' in field
+    assert 'aria-describedby="docs-count"' in field and 'id="docs-count"' in html
+
+
 def test_the_script_writes_service_text_as_text_only():
     script = (STATIC / "admin.js").read_text(encoding="utf-8")
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script
     assert "eval(" not in script and "http://" not in script and "https://" not in script
-    assert "Authorization: `Bearer ${state.key}`" in script
+    assert "Authorization: `Bearer ${key}`" in script and "const key = state.key;" in script
     assert "sessionStorage" in script and "localStorage" not in script
 
 
@@ -177,6 +185,32 @@ def test_other_methods_on_the_document_paths_name_every_one_they_take(client):
         assert allowed <= {m.strip() for m in r.headers["allow"].split(",")}
 
 
+def test_an_empty_index_is_reported_as_such_and_the_first_upload_makes_one(tmp_path, dictionary):
+    """What the page relies on to point at its upload box rather than at `qa ingest`."""
+    settings = Settings(
+        index_dir=tmp_path / "index",
+        admin_keys=f"root:{ADMIN}",
+        rate_limit=0,
+        reload_interval=0,
+        crosslingual_encoder="none",
+    )
+    with TestClient(create_app(settings, models=Models(FakeEmbedder(), dictionary))) as c:
+        error_of(c.get("/v1/admin/documents", headers=AUTH), 503, "index_missing")
+        body = {"question": LANZHOU}
+        error_of(c.post("/v1/admin/search", json=body, headers=AUTH), 503, "index_missing")
+        # the key is checked first: a refused key is told so, index or not
+        wrong = {"Authorization": "Bearer not-the-admin-key-0123"}
+        error_of(c.get("/v1/admin/documents", headers=wrong), 401, "unauthorized")
+        upload = {
+            "name": "baiyin.md",
+            "content": "# 白银市新建湿地公园\n\n白银市决定新建三处湿地公园。\n",
+        }
+        added = c.post("/v1/admin/documents", json={"documents": [upload]}, headers=AUTH)
+        assert added.status_code == 200 and added.json()["added"] == ["baiyin"], added.text
+        listed = c.get("/v1/admin/documents", headers=AUTH).json()["documents"]
+        assert [d["id"] for d in listed] == ["baiyin"]
+
+
 # ---- trying a question -----------------------------------------------------------------
 
 
@@ -249,7 +283,7 @@ def test_reingest_calls_the_index_and_serves_what_it_published(writer, monkeypat
         calls.append((destination, doc_id, embedder, params, options))
         return build.Report(replaced=[doc_id], chunks_embedded=3, seconds=0.5, version="v-x")
 
-    monkeypatch.setattr(build, "reingest", reingest)
+    monkeypatch.setattr(admin, "reingest_document", reingest)
     doc_id = writer.get("/v1/admin/documents", headers=AUTH).json()["documents"][0]["id"]
     r = writer.post(f"/v1/admin/documents/{doc_id}/reingest", headers=AUTH)
     assert r.status_code == 200, r.text

@@ -3,8 +3,9 @@
 The server ingests with the fake embedder over a private copy of the fake sample index
 (uploads, re-ingests and deletes change it), so no model is loaded.  Screenshots go to
 ``test-artifacts/kb/``.  Without /usr/bin/chromium these tests are skipped, except in CI
-(``CI=true``), where they fail.  States the fake index cannot produce (page starts) are
-served by Playwright's request interception.
+(``CI=true``), where they fail.  States the fake index cannot produce (page starts, long
+ids, a key revoked while the page is open) are served by Playwright's request
+interception; the empty-index test has a server of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts" / "kb"
 ADMIN = "admin-secret-for-the-kb-page"
+READER = "reader-secret-0123456789"
 BAIYIN_MD = """# 白银市新建三处黄河湿地公园
 
 白银日报 2024-03-02
@@ -54,6 +56,7 @@ UPLOADS: dict[str, bytes] = {
     "lanzhou_decision.pdf": docgen.policy_pdf().data,
     "lanzhou_word.docx": docgen.policy_docx().data,
 }
+FITS = "(box => box.scrollWidth <= box.clientWidth)(document.querySelector('.table-scroll'))"
 CSP_PROBE = """window.__violations = [];
 document.addEventListener('securitypolicyviolation',
   e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"""
@@ -73,19 +76,15 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def live(fake_index_dir, dictionary, tmp_path_factory) -> Iterator[LiveServer]:
-    """The app as served (models given: the fake embedder) over a fresh copy of the index
-    for each test: tests upload and delete."""
+def _serve(index_dir: Path, dictionary) -> LiveServer:
     from api.app import create_app
     from qa.runtime import Models
     from qa.settings import Settings
 
-    index_dir = shutil.copytree(fake_index_dir, tmp_path_factory.mktemp("kb") / "index")
     settings = Settings(
         index_dir=index_dir,
         admin_keys=f"root:{ADMIN}",
-        api_keys="portal:reader-secret-0123456789",  # the page is public even so
+        api_keys=f"portal:{READER}",  # the page is public even so
         rate_limit=0,
         reload_interval=0,
         crosslingual_encoder="none",
@@ -93,7 +92,23 @@ def live(fake_index_dir, dictionary, tmp_path_factory) -> Iterator[LiveServer]:
         max_chunks_per_doc=5,
     )
     app = create_app(settings, models=Models(FakeEmbedder(), dictionary))
-    server = LiveServer(app).start()
+    return LiveServer(app).start()
+
+
+@pytest.fixture
+def live(fake_index_dir, dictionary, tmp_path_factory) -> Iterator[LiveServer]:
+    """The app as served (models given: the fake embedder) over a fresh copy of the index
+    for each test: tests upload and delete."""
+    index_dir = shutil.copytree(fake_index_dir, tmp_path_factory.mktemp("kb") / "index")
+    server = _serve(index_dir, dictionary)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def empty(dictionary, tmp_path_factory) -> Iterator[LiveServer]:
+    """The same app before any index exists: the first upload makes one."""
+    server = _serve(tmp_path_factory.mktemp("kb-empty") / "index", dictionary)
     yield server
     server.stop()
 
@@ -169,6 +184,7 @@ def test_upload_list_read_search_and_delete(page, live, tmp_path):
     for path in files:
         expect(row(page, path.stem).locator("td.chunks")).to_have_text(re.compile(r"^[1-9]\d*$"))
     expect(page.locator("#docs thead")).to_contain_text("Outlet / issuer")
+    assert page.evaluate(FITS), "the table does not fit a 1280 px window"
     expect(row(page, "baiyin_wetland")).to_contain_text("白银日报")
     expect(row(page, "dunhuang_library")).to_contain_text("酒泉日报")
     expect(row(page, "dunhuang_library")).to_contain_text("dunhuang_library.txt")
@@ -340,7 +356,9 @@ def test_keyboard_and_phone_width(phone, live):
     for _ in range(8):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("(e => e.id || e.className)(document.activeElement)"))
-    assert focused[:6] == ["use-key", "forget", "files", "refresh", "link", "link"], focused
+    assert focused[:7] == ["use-key", "forget", "files", "refresh", "doc-filter", "link", "link"], (
+        focused
+    )
     expect(page.get_by_role("button", name="Title")).to_be_visible()  # sorting, as a bar
     first_title = page.locator("#docs-body tr .open").first
     first_title.focus()
@@ -354,3 +372,175 @@ def test_keyboard_and_phone_width(phone, live):
         expect(page.get_by_label(label, exact=True)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "08-phone-width")
+
+
+def test_a_refused_key_says_so_and_is_asked_for_again(page, live):
+    sign_in(page, live, key="not-the-admin-key-0123")
+    refused = page.locator("#key-error")
+    expect(refused).to_have_text(
+        "The service refused the key: The API key is not valid. Enter the admin key again."
+    )
+    expect(page.locator("#key-status")).not_to_contain_text("A key is set")
+    assert page.evaluate("sessionStorage.getItem('article-qa-admin-key')") is None
+    assert page.evaluate("document.activeElement.id") == "key"
+    shot(page, "09-key-refused")
+
+    page.keyboard.type(READER)  # a valid key, but not an admin's: 403
+    page.keyboard.press("Enter")
+    expect(refused).to_contain_text(
+        "The service refused the key: This endpoint needs an admin key."
+    )
+    expect(page.locator("#key-status")).not_to_contain_text("A key is set")
+    expect(page.locator("#docs-body tr")).to_have_count(0)
+
+    page.keyboard.type(ADMIN)
+    page.keyboard.press("Enter")
+    expect(page.locator("#docs-body tr")).to_have_count(5)
+    expect(refused).to_be_empty()
+    expect(page.locator("#key-status")).to_have_text(
+        "A key is set for this tab; it is sent with every request."
+    )
+
+    def revoked(route) -> None:  # the key stops working while the page is open
+        error = {"code": "unauthorized", "message": "The API key is not valid.", "detail": None}
+        route.fulfill(status=401, json={"error": error})
+
+    page.route("**/v1/admin/documents", revoked)
+    page.get_by_role("button", name="Refresh").click()
+    expect(refused).to_contain_text("The service refused the key: The API key is not valid.")
+    expect(page.locator("#key-status")).not_to_contain_text("A key is set")
+    expect(page.locator("#docs-error")).to_contain_text("(HTTP 401, unauthorized)")
+    page.get_by_label("Question", exact=True).fill("敦煌市图书馆夜间开放到几点？")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#search-error")).to_have_text("Enter the admin key first.")
+
+
+def test_an_empty_index_points_to_the_upload_box_and_counts_read_well(page, empty, tmp_path):
+    sign_in(page, empty)
+    status = page.locator("#docs-status")
+    expect(status).to_have_text(
+        "The index is empty: upload documents in the box above to build it."
+    )
+    expect(status).not_to_contain_text("qa ingest")
+    expect(page.locator("#docs-error")).to_be_empty()
+    expect(page.locator("#key-error")).to_be_empty()
+    expect(page.get_by_label("Filter documents")).to_be_hidden()  # nothing to filter
+    page.get_by_label("Question", exact=True).fill("敦煌市图书馆夜间开放到几点？")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#search-error")).to_have_text(
+        "The index is empty: upload documents in the box above, then try a question."
+    )
+    shot(page, "10-empty-index")
+
+    (tmp_path / "dunhuang_library.txt").write_text(DUNHUANG_TXT, encoding="utf-8")
+    page.locator("#files").set_input_files(tmp_path / "dunhuang_library.txt")
+    upload = page.locator("#uploads li[data-file='dunhuang_library.txt']")
+    expect(upload).to_have_attribute("data-state", "added", timeout=60_000)
+    expect(page.locator("#upload-summary")).to_have_text("1 of 1 file done")
+    detail = upload.locator(".detail").inner_text()
+    assert re.search(r"· (1 chunk|[02-9]\d* chunks) embedded ·", detail), detail
+    expect(page.locator("#docs-body tr")).to_have_count(1)
+    expect(status).to_have_text(re.compile(r"^1 document · index version \S+$"))
+
+    page.get_by_label("Passages", exact=True).fill("1")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#hits li")).to_have_count(1)
+    expect(page.locator("#search-status")).to_contain_text(re.compile(r"^1 passage \("))
+
+
+def test_search_summaries_count_passages_in_the_plural(page, live):
+    sign_in(page, live)
+    expect(page.locator("#docs-status")).to_contain_text(re.compile(r"^5 documents · "))
+    page.get_by_label("Question", exact=True).fill("敦煌市图书馆夜间开放到几点？")
+    for top_k, summary in (("1", "1 passage ("), ("3", "3 passages (")):
+        page.get_by_label("Passages", exact=True).fill(top_k)
+        page.get_by_role("button", name="Search").click()
+        expect(page.locator("#hits li")).to_have_count(int(top_k))
+        expect(page.locator("#search-status")).to_contain_text(summary)
+
+
+def test_the_filter_narrows_the_table_as_you_type(page, live):
+    sign_in(page, live)
+    rows = page.locator("#docs-body tr")
+    expect(rows).to_have_count(5)
+    box = page.get_by_label("Filter documents")
+    counted = page.locator("#docs-count")
+    expect(counted).to_be_empty()
+
+    page.get_by_role("button", name="Refresh").focus()
+    page.keyboard.press("Tab")  # the filter comes right after Refresh
+    assert page.evaluate("document.activeElement.id") == "doc-filter"
+    page.keyboard.type("002")  # an id
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-doc-id", "002_d76b1e4d59e734c6")
+    expect(counted).to_have_text("1 of 5 documents")
+    box.fill("网")  # titles and outlets: 信息快讯网, 装配图网, 热点新闻网
+    expect(counted).to_have_text("3 of 5 documents")
+    ids = sorted(rows.evaluate_all("rows => rows.map(r => r.dataset.docId)"))
+    assert [i[:3] for i in ids] == ["000", "003", "004"], ids
+    box.fill("共產黨員網")  # an outlet
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-doc-id", "001_3080cb942626956c")
+    box.fill("004_7C2C5349670B6628.TXT")  # a source file, in any case
+    expect(rows).to_have_count(1)
+    box.fill("txt  0")  # every word must match: a format and part of the id
+    expect(counted).to_have_text("5 of 5 documents")
+    box.fill("000 5a7c")
+    expect(rows).to_have_count(1)
+    box.fill("no such document")
+    expect(rows).to_have_count(0)
+    expect(counted).to_have_text("0 of 5 documents")
+    shot(page, "11-filtered")
+
+    page.get_by_role("button", name="Title").click()  # sorting keeps the filter
+    expect(rows).to_have_count(0)
+    box.focus()
+    page.keyboard.press("Escape")  # clears a search box
+    expect(box).to_have_value("")
+    expect(rows).to_have_count(5)
+    expect(counted).to_be_empty()
+
+
+LONG_ID = "2024-03-02_gansu_provincial_peoples_government_general_office_notice"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (1024, 768), (900, 900), (360, 740)])
+def test_long_ids_wrap_between_their_parts(browser, live, width, height):
+    docs = [
+        {
+            "id": doc_id,
+            "title": "甘肃省人民政府办公厅关于印发黄河流域生态保护和高质量发展规划的通知",
+            "date": "2024-03-02",
+            "outlet": "甘肃省人民政府办公厅",
+            "origin": None,
+            "author": None,
+            "source": f"{doc_id}.pdf",
+            "format": "pdf",
+            "pages": 12,
+            "chunks": 40,
+            "ingested_at": "2024-03-02T08:00:00+00:00",
+            "warnings": [],
+        }
+        for doc_id in (LONG_ID, "000_5a7cdd35e9c45502", "x" * 80)
+    ]
+    listing = {"documents": docs, "version": "v1", "max_upload_bytes": 1 << 20}
+    for page in _page(browser, width, height):
+        page.route("**/v1/admin/documents", lambda route: route.fulfill(json=listing))
+        sign_in(page, live)
+        ident = row(page, LONG_ID).locator("td.id .ident")
+        expect(ident).to_have_text(LONG_ID)
+        assert ident.evaluate("e => getComputedStyle(e).fontFamily").find("monospace") >= 0
+        # every part between separators sits on one line: no break inside a word
+        split = ident.evaluate(
+            """e => [...e.childNodes].filter(n => n.nodeType === Node.TEXT_NODE).map(n => {
+                 const range = document.createRange();
+                 range.selectNodeContents(n);
+                 return [n.data, new Set([...range.getClientRects()].map(r => r.top)).size];
+               }).filter(([, lines]) => lines > 1)"""
+        )
+        assert not split, split
+        unbroken = row(page, "x" * 80).locator("td.id .ident")  # must break somewhere
+        assert unbroken.evaluate("e => e.scrollWidth <= e.clientWidth")
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"the page is {wide} px wide in a {width} px window"
+        shot(page, f"12-long-ids-{width}")

@@ -81,3 +81,35 @@ def test_a_scan_with_a_line_of_real_text_on_it_is_still_read_by_ocr(ocr):
     stamp = "内部资料 仅供参考 请勿外传 扫描件"
     got = read_pdf(docgen.scanned_pdf(stamp=stamp), "stamped.pdf", ocr)
     assert got.ocr_pages == (1,) and "第二条" in got.text and "黄河干流" in got.text
+
+
+def test_a_rotated_page_is_read_upright_by_ocr(ocr):
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(docgen.flowing_pdf(paragraphs=3).data))
+    writer = pypdf.PdfWriter()
+    writer.add_page(reader.pages[0])
+    writer.pages[0].rotate(90)  # a landscape scan of a portrait page, say
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    got = read_pdf(buffer.getvalue(), "rotated.pdf", ocr)
+    assert got.ocr_pages == (1,)
+    assert "黄河流域生态保护" in got.text and "（二）" in got.text
+
+
+def test_every_frame_of_a_tiff_is_a_page_and_an_oversized_frame_is_refused(ocr):
+    import io
+
+    small = docgen.render_page(["兰州市第一页的文字内容"])
+    frames = [small, docgen.render_page(["第二页写着黄河生态保护"])]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
+    got = read_image_file(buffer.getvalue(), "two.tif", ocr)
+    assert got.pages == 2 and got.page_starts[1] == got.text.index("第二页")
+    big = io.BytesIO()
+    tiny = Image.new("L", (10, 10), 255)
+    tiny.save(big, format="TIFF", save_all=True, append_images=[Image.new("1", (9000, 9000))])
+    with pytest.raises(IngestError, match=r"page 2 is over 60 megapixels"):
+        read_image_file(big.getvalue(), "bomb.tif", ocr)

@@ -118,7 +118,7 @@ def test_page_limits(monkeypatch):
     with pytest.raises(IngestError, match=r"6 pages, over the 5-page limit; split the file"):
         read_pdf(docgen.many_pages_pdf(6), "long.pdf", Ocr())
     monkeypatch.setattr(pdf_mod, "MAX_OCR_PAGES", 0)
-    with pytest.raises(IngestError, match=r"1 pages have no text layer.*at most 0 per file"):
+    with pytest.raises(IngestError, match=r"1 pages need OCR \(scanned.*at most 0 per file"):
         read_pdf(docgen.scanned_pdf(), "scan.pdf", Ocr())
 
 
@@ -167,7 +167,8 @@ def test_ingested_pdf_keeps_format_pages_and_metadata(tmp_path):
 
 
 def test_originals_are_kept_reingested_and_pruned(tmp_path):
-    from index.build import reingest, remove
+    from index.build import remove
+    from index.reingest import reingest
 
     originals = tmp_path / "originals"
     path = _write(tmp_path / "src", "lanzhou.pdf", docgen.policy_pdf().data)
@@ -178,12 +179,17 @@ def test_originals_are_kept_reingested_and_pruned(tmp_path):
     again = reingest(tmp_path / "idx", "lanzhou", FakeEmbedder(), PARAMS, originals=originals)
     assert again.replaced == ["lanzhou"] and again.version == "v000002"
     remove(tmp_path / "idx", ["lanzhou"], originals)
+    assert Originals(originals).get(digest) is not None  # kept versions still refer to it
+    for n in range(3):  # until no kept version does
+        other = _write(tmp_path / "src", f"other{n}.pdf", docgen.many_pages_pdf(n + 1))
+        ingest(tmp_path / "idx", [other], FakeEmbedder(), PARAMS, originals=originals)
     assert Originals(originals).get(digest) is None
+    assert len(list(originals.iterdir())) == 3
 
 
 def test_reingest_without_a_kept_original_says_so(tmp_path):
-    from index.build import reingest
     from index.errors import NotFound
+    from index.reingest import reingest
 
     path = _write(tmp_path / "src", "a.pdf", docgen.many_pages_pdf(1))
     ingest(tmp_path / "idx", [path], FakeEmbedder(), PARAMS)
@@ -231,3 +237,40 @@ def test_answers_cite_the_page_of_a_pdf(tmp_path, dictionary):
         assert c["page"] == page_at(doc["page_starts"], c["start"]) and c["page"] >= 1
     assert any(c["page"] == 3 and "附件二" in c["quote"] for c in body["citations"]), body
     assert doc["format"] == "pdf" and doc["pages"] == 3 and len(doc["page_starts"]) == 3
+
+
+def test_the_same_file_under_another_name_is_not_indexed_twice(tmp_path):
+    data = docgen.policy_pdf().data
+    first = _write(tmp_path / "a", "lanzhou.pdf", data)
+    ingest(tmp_path / "idx", [first], FakeEmbedder(), PARAMS)
+    report = ingest(tmp_path / "idx", [_write(tmp_path / "b", "copy.pdf", data)],
+                    FakeEmbedder(), PARAMS)  # fmt: skip
+    [(_, reason)] = report.failed
+    assert "the same file is already indexed as 'lanzhou'; not indexed twice" in reason
+    assert set(open_index(tmp_path / "idx").documents) == {"lanzhou"}
+
+
+def test_an_unchanged_document_is_not_extracted_again(tmp_path, monkeypatch):
+    path = _write(tmp_path / "src", "lanzhou.pdf", docgen.policy_pdf().data)
+    ingest(tmp_path / "idx", [path], FakeEmbedder(), PARAMS)
+    calls = []
+    monkeypatch.setattr(sources, "extract_document", lambda *a: calls.append(a))
+    report = ingest(tmp_path / "idx", [path], FakeEmbedder(), PARAMS)
+    assert report.unchanged == ["lanzhou"] and not calls and report.version is None
+
+
+def test_a_reingest_of_a_document_replaced_meanwhile_changes_nothing(tmp_path):
+    path = _write(tmp_path / "src", "lanzhou.pdf", docgen.policy_pdf().data)
+    ingest(tmp_path / "idx", [path], FakeEmbedder(), PARAMS)
+    stale = {"lanzhou": "0" * 64}  # what the look-up saw, before someone replaced the file
+    report = ingest(tmp_path / "idx", [path], FakeEmbedder(), PARAMS, force=stale)
+    [(_, reason)] = report.failed
+    assert "was removed or replaced meanwhile" in reason and report.version is None
+
+
+def test_a_document_with_too_much_text_is_refused(monkeypatch):
+    from index.docs import extract
+
+    monkeypatch.setattr(extract, "MAX_TEXT_CHARS", 500)
+    with pytest.raises(IngestError, match=r"characters of text, over the limit of 500"):
+        extract.extract_document(docgen.policy_pdf().data, "long.pdf", "pdf", Ocr())

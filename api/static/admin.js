@@ -1,5 +1,5 @@
-/* The admin knowledge-base page (GET /admin): upload, list, read, re-ingest and delete
- * documents, and see what a question retrieves.
+/* The admin knowledge-base page (GET /admin): upload, list (and filter), read, re-ingest
+ * and delete documents, and see what a question retrieves.
  *
  * Plain JavaScript, no build step and no external resources; the page's CSP allows only
  * this file and the service's own API.  The admin key is asked for once, kept in
@@ -17,6 +17,7 @@
   const BASE = location.pathname.replace(/\/admin\/?$/, "");
   const OUTCOMES = ["added", "replaced", "unchanged", "removed"];
   const $ = (id) => document.getElementById(id);
+  const EMPTY = "The index is empty: upload documents in the box above";
 
   const state = {
     key: sessionStorage.getItem(KEY_STORE) || "",
@@ -28,6 +29,8 @@
     running: false,
     outcomes: new Map(), // doc id -> {text, error} of its last re-ingest
     shown: null, // id of the document in the panel
+    refused: null, // the service's message when it refused the key
+    filter: "",
   };
 
   class ApiError extends Error {
@@ -53,8 +56,9 @@
   // ---- calling the API ------------------------------------------------------------------
 
   async function call(method, path, body) {
-    if (!state.key) throw new ApiError(0, "no_key", "Enter the admin key first.");
-    const headers = { Accept: "application/json", Authorization: `Bearer ${state.key}` };
+    const key = state.key;
+    if (!key) throw new ApiError(0, "no_key", "Enter the admin key first.");
+    const headers = { Accept: "application/json", Authorization: `Bearer ${key}` };
     const init = { method, headers };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -72,17 +76,15 @@
     } catch {
       data = null;
     }
-    if (!response.ok) throw refusal(response, data);
+    if (!response.ok) throw refusal(response, data, key);
     return data;
   }
 
-  function refusal(response, data) {
+  function refusal(response, data, key) {
     const error = (data && data.error) || {};
     const message = error.message || response.statusText || "The request failed.";
     const failed = new ApiError(response.status, error.code || "http_error", message, error.detail);
-    if (response.status === 401 || error.code === "forbidden" || error.code === "admin_disabled") {
-      keyRefused(failed);
-    }
+    if (response.status === 401 || response.status === 403) keyRefused(failed, key);
     return failed;
   }
 
@@ -98,13 +100,25 @@
   // ---- the key --------------------------------------------------------------------------
 
   function showKeyState() {
+    $("key-error").textContent = state.refused
+      ? `The service refused the key: ${state.refused} Enter the admin key again.`
+      : "";
     $("key-status").textContent = state.key
       ? "A key is set for this tab; it is sent with every request."
-      : "Enter an admin key (QA_ADMIN_KEYS) to use this page.";
+      : state.refused
+        ? ""
+        : "Enter an admin key (QA_ADMIN_KEYS) to use this page.";
   }
 
-  function keyRefused(error) {
-    $("key-error").textContent = `The service refused the key: ${error.message}`;
+  /** The key sent was refused (401/403): forget it and ask for another. */
+  function keyRefused(error, key) {
+    if (key !== state.key) return; // a key entered since then is not refused yet
+    const wasSet = Boolean(state.key);
+    state.refused = error.message;
+    state.key = "";
+    sessionStorage.removeItem(KEY_STORE);
+    showKeyState();
+    if (wasSet) $("key").focus();
   }
 
   function useKey(event) {
@@ -112,15 +126,16 @@
     const key = $("key").value.trim();
     if (!key) return;
     state.key = key;
+    state.refused = null;
     sessionStorage.setItem(KEY_STORE, key);
     $("key").value = "";
-    $("key-error").textContent = "";
     showKeyState();
     loadDocuments();
   }
 
   function forgetKey() {
     state.key = "";
+    state.refused = null;
     sessionStorage.removeItem(KEY_STORE);
     state.docs = [];
     renderDocuments();
@@ -238,11 +253,16 @@
     const done = state.uploads.filter((u) => u.state !== "queued" && u.state !== "ingesting").length;
     const failed = state.uploads.filter((u) => u.state === "failed").length;
     const tail = failed ? `, ${failed} failed` : "";
-    $("upload-summary").textContent = total ? `${done} of ${total} files done${tail}` : "";
+    $("upload-summary").textContent = total ? `${done} of ${count(total, "file")} done${tail}` : "";
+  }
+
+  /** "1 passage", "3 passages", "0 documents". */
+  function count(n, noun, plural = `${noun}s`) {
+    return `${n} ${n === 1 ? noun : plural}`;
   }
 
   function chunks(n) {
-    return `${n} ${n === 1 ? "chunk" : "chunks"}`;
+    return count(n, "chunk");
   }
 
   function formatSize(bytes) {
@@ -259,11 +279,17 @@
       const listed = await call("GET", "/v1/admin/documents");
       state.docs = listed.documents;
       state.maxUpload = listed.max_upload_bytes;
-      $("key-error").textContent = "";
-      $("docs-status").textContent = `${listed.documents.length} documents · index version ${listed.version}`;
+      $("docs-status").textContent = listed.documents.length
+        ? `${count(listed.documents.length, "document")} · index version ${listed.version}`
+        : `${EMPTY} to fill it.`;
     } catch (error) {
       if (!error.status || error.status === 401 || error.status === 403) state.docs = [];
-      $("docs-error").textContent = describe(error);
+      if (error.code === "index_missing") {
+        state.docs = []; // no index yet: the first upload makes one
+        $("docs-status").textContent = `${EMPTY} to build it.`;
+      } else {
+        $("docs-error").textContent = describe(error);
+      }
     }
     renderDocuments();
   }
@@ -274,8 +300,28 @@
     return [...state.docs].sort((a, b) => dir * key(a).localeCompare(key(b), "zh-Hans-CN"));
   }
 
+  const FILTERED = ["id", "title", "outlet", "source", "format"];
+  const folded = (text) => String(text ?? "").normalize("NFKC").toLocaleLowerCase();
+
+  /** Whether a document has every word of the filter in its id, title, outlet, source or format. */
+  function matches(doc, words) {
+    const haystack = FILTERED.map((field) => folded(doc[field])).join("\n");
+    return words.every((word) => haystack.includes(word));
+  }
+
+  function filteredDocuments() {
+    const words = folded(state.filter).split(/\s+/).filter(Boolean);
+    const sorted = sortedDocuments();
+    return words.length ? sorted.filter((doc) => matches(doc, words)) : sorted;
+  }
+
   function renderDocuments() {
-    $("docs-body").replaceChildren(...sortedDocuments().map(documentRow));
+    const shown = filteredDocuments();
+    $("docs-body").replaceChildren(...shown.map(documentRow));
+    $("docs-filter").hidden = !state.docs.length;
+    $("docs-count").textContent = state.filter.trim()
+      ? `${shown.length} of ${count(state.docs.length, "document")}`
+      : "";
     for (const th of document.querySelectorAll("th[data-sort]")) {
       const on = th.dataset.sort === state.sort.field;
       th.setAttribute("aria-sort", on ? (state.sort.dir > 0 ? "ascending" : "descending") : "none");
@@ -292,6 +338,14 @@
     return el("td", { className, attrs: { "data-label": label } }, content ?? "—");
   }
 
+  /** An id or file name in monospace that may wrap only after `_ - . /` (or when a part
+   * is too long for its cell), not in the middle of a word. */
+  function ident(text) {
+    const parts = String(text).split(/(?<=[_\-./\\:])/);
+    const nodes = parts.flatMap((part, i) => (i ? [el("wbr"), part] : [part]));
+    return el("span", { className: "ident", attrs: { translate: "no" } }, ...nodes);
+  }
+
   function documentRow(doc) {
     const title = el("button", {
       type: "button",
@@ -303,15 +357,15 @@
     return el(
       "tr",
       { attrs: { "data-doc-id": doc.id } },
-      cell("ID", doc.id),
-      cell("Title", title),
-      cell("Date", doc.date),
-      cell("Outlet / issuer", doc.outlet),
-      cell("Source file", doc.source),
-      cell("Format", doc.format),
+      cell("ID", ident(doc.id), "id"),
+      cell("Title", title, "title"),
+      cell("Date", doc.date, "date"),
+      cell("Outlet / issuer", doc.outlet, "outlet"),
+      cell("Source file", doc.source ? ident(doc.source) : null, "source"),
+      cell("Format", doc.format, "format"),
       cell("Pages", doc.pages == null ? null : String(doc.pages), "num pages"),
       cell("Chunks", String(doc.chunks), "num chunks"),
-      cell("Ingested", formatTime(doc.ingested_at)),
+      cell("Ingested", timeOf(doc.ingested_at), "ingested"),
       cell("Warnings", warnings),
       cell("Actions", actions(doc)),
     );
@@ -336,6 +390,15 @@
   function formatTime(iso) {
     if (!iso) return null;
     return iso.replace("T", " ").replace(/\+00:00$|Z$/, " UTC");
+  }
+
+  /** The time as a date and a clock time that each stay on one line. */
+  function timeOf(iso) {
+    const text = formatTime(iso);
+    if (!text) return null;
+    const [date, ...rest] = text.split(" ");
+    const span = (t) => el("span", { className: "nowrap", textContent: t });
+    return el("span", {}, span(date), ...(rest.length ? [" ", span(rest.join(" "))] : []));
   }
 
   async function reingestDocument(doc, button) {
@@ -452,7 +515,8 @@
       showAnswer(await call("POST", "/v1/ask", { question, top_k: topK }));
     } catch (error) {
       $("search-status").textContent = "";
-      $("search-error").textContent = describe(error);
+      $("search-error").textContent =
+        error.code === "index_missing" ? `${EMPTY}, then try a question.` : describe(error);
     }
   }
 
@@ -460,7 +524,7 @@
     const answer = result.relevant ? "the service would answer" : "the service would decline";
     const floors = `cosine ≥ ${result.min_dense_score.toFixed(2)} or keyword coverage ≥ ${result.min_keyword_coverage.toFixed(2)}`;
     const words = result.keywords.length ? ` Keywords: ${result.keywords.join(" · ")}.` : "";
-    return `${result.hits.length} passages (${result.language}); ${answer} (${floors}).${words}`;
+    return `${count(result.hits.length, "passage")} (${result.language}); ${answer} (${floors}).${words}`;
   }
 
   /** The answer the service gives, with its citations: title, issuer, date and "p. N". */
@@ -532,6 +596,10 @@
       if (event.key === "Escape") closeDocument();
     });
     $("search-form").addEventListener("submit", search);
+    $("doc-filter").addEventListener("input", (event) => {
+      state.filter = event.target.value;
+      renderDocuments();
+    });
     for (const th of document.querySelectorAll("th[data-sort]")) {
       th.querySelector("button").addEventListener("click", () => sortBy(th.dataset.sort));
     }

@@ -13,9 +13,11 @@ one baseline without a wide gap).
   larger than the page's usual line gap, when it is indented, when its font size differs, when it
   starts an enumeration (``第三条``, ``一、``, ``（二）``, ``1.``), or when the line above ended
   short of the column's right edge.  Lines are then joined with `index.docs.text.join_lines`.
-* Running lines (`running_lines`): lines in the top or bottom `MARGIN` of the page that repeat
-  (digits ignored) on at least `REPEAT_SHARE` of the pages, and page numbers (``- 3 -``,
-  ``第3页 共9页``, ``3/9``, ``Page 3 of 9``) in those margins on any page.
+* Running lines (`running_lines`): short lines (not sentences) in the top or bottom `MARGIN` of
+  the page that repeat at the same place on at least `REPEAT_SHARE` of the pages (and on two),
+  page numbers in them ignored -- but not the numbers of an enumeration or a date, so
+  ``附件1``/``附件2`` are not one repeated line -- and page numbers (``- 3 -``, ``第3页 共9页``,
+  ``3/9``, ``Page 3 of 9``) in those margins on any page.
 
 Leaves out: reading PDFs or images (``index.docs.pdf``, ``index.docs.ocr``) and tables that have
 ruling lines (the PDF reader finds those itself).
@@ -35,6 +37,9 @@ from index.docs.text import join_lines, tidy
 MIN_COLUMN_LINES = 3
 MARGIN = 0.09  # share of the page height at the top and at the bottom
 REPEAT_SHARE = 0.5
+RUNNING_MAX_CHARS = 60
+POSITION_STEP = 6.0  # points: lines this close on two pages are at the same place
+_DATE_LIKE = re.compile(r"\d{4}\s*[年./-]\s*\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日")
 ENUMERATION = re.compile(
     r"^(?:第[一二三四五六七八九十百零〇\d]+[条章节款部分编]|[一二三四五六七八九十]+、|"
     r"[(（][一二三四五六七八九十\d]+[)）]|\d+[.、．]\s*\D|[①-⑳]|附件\s*\d*)"
@@ -46,7 +51,7 @@ PAGE_NUMBER = re.compile(
     re.I,
 )
 _DIGITS = re.compile(r"\d+")
-_END_OF_SENTENCE = "。！？；：!?;:”」』）)"
+_END_OF_SENTENCE = "。！？；：!?;:.”」』）)"
 
 
 def is_page_number(text: str) -> bool:
@@ -56,18 +61,18 @@ def is_page_number(text: str) -> bool:
 def running_lines(pages: Sequence[Sequence[Line]], heights: Sequence[float]) -> list[set[int]]:
     """Per page, the indices of its running-header, running-footer and page-number lines."""
     candidates = [
-        [i for i, line in enumerate(lines) if _in_margin(line, height)]
+        [i for i, line in enumerate(lines) if _in_margin(line, height) and _short(line)]
         for lines, height in zip(pages, heights, strict=True)
     ]
     keys = Counter(
         key
-        for lines, found in zip(pages, candidates, strict=True)
-        for key in {_key(lines[i]) for i in found}
+        for lines, height, found in zip(pages, heights, candidates, strict=True)
+        for key in {_key(lines[i], height) for i in found}
     )
     need = max(2, round(REPEAT_SHARE * len(pages)))
     return [
-        {i for i in found if keys[_key(lines[i])] >= need or is_page_number(lines[i].text)}
-        for lines, found in zip(pages, candidates, strict=True)
+        {i for i in found if keys[_key(lines[i], height)] >= need or is_page_number(lines[i].text)}
+        for lines, height, found in zip(pages, heights, candidates, strict=True)
     ]
 
 
@@ -75,8 +80,20 @@ def _in_margin(line: Line, height: float) -> bool:
     return line.bottom <= height * MARGIN or line.top >= height * (1 - MARGIN)
 
 
-def _key(line: Line) -> str:
-    return _DIGITS.sub("#", re.sub(r"\s+", "", line.text))
+def _short(line: Line) -> bool:
+    """Short enough for page furniture, and not a sentence of the text."""
+    text = line.text.strip()
+    return len(text) <= RUNNING_MAX_CHARS and text[-1:] not in "。！？；"
+
+
+def _key(line: Line, height: float) -> tuple[str, int]:
+    """What repeats: the text (page numbers in it ignored, but not the numbers of an
+    enumeration or a date: ``附件1``/``附件2`` differ) and where it is on the page."""
+    text = re.sub(r"\s+", "", line.text)
+    if not (ENUMERATION.match(text) or _DATE_LIKE.search(text)):
+        text = _DIGITS.sub("#", text)
+    top = line.top if line.top < height / 2 else line.top - height
+    return text, round(top / POSITION_STEP)
 
 
 def reading_order(lines: Sequence[Line]) -> list[list[Line]]:

@@ -20,6 +20,7 @@ import io
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -126,24 +127,30 @@ def unreadable(name: str, number: int, result: OcrPage) -> str:
     )
 
 
-def _frames(data: bytes, name: str) -> list[Image.Image]:
+def _frames(data: bytes, name: str) -> Iterator[Image.Image]:
+    """The file's frames, decoded one at a time (each checked for size before it is)."""
     try:
         image = Image.open(io.BytesIO(data))  # lazy: the pixels are not decoded yet
-        if image.width * image.height > MAX_PIXELS:
-            raise Image.DecompressionBombError(image.size)
-        frames = []
-        for index in range(min(getattr(image, "n_frames", 1), MAX_FRAMES + 1)):
-            image.seek(index)
-            frames.append(ImageOps.exif_transpose(image.convert("RGB")))
+        count = getattr(image, "n_frames", 1)
     except Image.DecompressionBombError:
-        raise IngestError(
-            f"{name}: the image is over {MAX_PIXELS // 1_000_000} megapixels; scan it at 300 dpi"
-        ) from None
+        raise IngestError(f"{name}: over {MAX_PIXELS // 1_000_000} megapixels") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise IngestError(f"{name}: not a readable image ({exc})") from None
-    if len(frames) > MAX_FRAMES:
+    if count > MAX_FRAMES:
         raise IngestError(
-            f"{name}: more than {MAX_FRAMES} pages; OCR reads at most {MAX_FRAMES} per file "
+            f"{name}: {count} pages; OCR reads at most {MAX_FRAMES} per file "
             "(about 2 s a page); split it"
         )
-    return frames
+    for index in range(count):
+        try:
+            image.seek(index)
+            if image.width * image.height > MAX_PIXELS:
+                raise IngestError(
+                    f"{name}: page {index + 1} is over {MAX_PIXELS // 1_000_000} megapixels "
+                    f"({image.width}x{image.height}); scan it at 300 dpi"
+                )
+            yield ImageOps.exif_transpose(image.convert("RGB"))
+        except Image.DecompressionBombError:
+            raise IngestError(f"{name}: over {MAX_PIXELS // 1_000_000} megapixels") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            raise IngestError(f"{name}: not a readable image ({exc})") from None

@@ -20,6 +20,7 @@ Leaves out: metadata rules (``index.docs.docmeta``), DOCX and image files.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from index.docs import docmeta, layout
 from index.docs.model import Extracted, Line, Page
-from index.docs.ocr import Ocr, page_paragraphs, unreadable
+from index.docs.ocr import Ocr, OcrPage, page_paragraphs, unreadable
 from index.docs.text import is_wide
 from index.errors import IngestError
 
@@ -40,6 +41,9 @@ MAX_OCR_PAGES = 100
 MIN_TEXT_CHARS = 8  # a page with fewer characters in its text layer is treated as a scan
 SCAN_IMAGE_SHARE = 0.5  # ... and so is one mostly covered by images, with little text on them
 SCAN_MAX_CHARS = 200
+MAX_CID_SHARE = 0.1  # more glyphs than this that map to no character: the text layer is unusable
+MAX_TABLE_EDGES = 1500  # a page drawn with more ruling lines (a map, a chart) is not a table
+MAX_RENDER_PIXELS = 12_000_000  # a huge page is rendered for OCR at a lower scale
 _CID = re.compile(r"\(cid:\d+\)")  # a glyph the font does not map to any character
 OCR_SCALE = 2.0  # render scanned pages at 144 dpi
 
@@ -53,12 +57,19 @@ class _Layer:
     height: float
     chars: int  # readable characters in the text layer
     image_share: float  # share of the page covered by images
+    cid_share: float = 0.0  # share of glyphs that map to no character
+    rotated: bool = False  # /Rotate: the text layer's coordinates are not the page's
+
+    @property
+    def usable(self) -> bool:
+        """The text layer can be read as it is (OCR may still find more on the page)."""
+        return self.chars >= MIN_TEXT_CHARS and self.cid_share <= MAX_CID_SHARE and not self.rotated
 
     @property
     def scanned(self) -> bool:
         """No usable text layer: OCR reads the page (a scan with a stamp or page number on it,
-        or a font whose glyphs map to no characters, counts as one)."""
-        return self.chars < MIN_TEXT_CHARS or (
+        a font whose glyphs map to no characters, a rotated page count as one)."""
+        return not self.usable or (
             self.image_share >= SCAN_IMAGE_SHARE and self.chars < SCAN_MAX_CHARS
         )
 
@@ -72,7 +83,10 @@ def read_pdf(data: bytes, name: str, ocr: Ocr) -> Extracted:
                 raise IngestError(
                     f"{name}: {count} pages, over the {MAX_PAGES}-page limit; split the file"
                 )
-            layers = [_layer(page) for page in pdf.pages]
+            layers = []
+            for page in pdf.pages:
+                layers.append(_layer(page))
+                page.close()  # pdfplumber keeps every page's objects otherwise
             info = dict(pdf.metadata or {})
     except PdfminerException as exc:
         raise _damaged(name, exc) from None
@@ -107,17 +121,27 @@ def _damaged(name: str, exc: PdfminerException) -> IngestError:
 
 
 def _layer(page: Any) -> _Layer:
-    tables = page.find_tables()
+    ruled = len(page.lines) + len(page.rects) <= MAX_TABLE_EDGES
+    tables = page.find_tables() if ruled else []
     boxes = [t.bbox for t in tables]
     words = page.extract_words(x_tolerance=1.5, y_tolerance=2, extra_attrs=["size"])
     words = [w for w in words if not any(_inside(w, box) for box in boxes)]
+    glyphs = sum(len(w["text"]) for w in words) or 1
+    unmapped = 0
     for word in words:
-        word["text"] = _CID.sub("", word["text"])
+        word["text"], n = _CID.subn("", word["text"])
+        unmapped += n * 8  # a (cid:123) stands for one glyph; weigh it like its eight characters
     words = [w for w in words if w["text"].strip()]
     rows = [(t.bbox[1], _table_text(t.extract())) for t in tables]
     readable = sum(len(w["text"]) for w in words) + sum(len(r[1]) for r in rows)
     return _Layer(
-        _segments(words), [r for r in rows if r[1]], float(page.height), readable, _images(page)
+        _segments(words),
+        [r for r in rows if r[1]],
+        float(page.height),
+        readable,
+        _images(page),
+        unmapped / glyphs,
+        bool((page.rotation or 0) % 360),
     )
 
 
@@ -180,30 +204,37 @@ def _pages(
     scanned = [i for i, layer in enumerate(layers) if layer.scanned]
     if len(scanned) > MAX_OCR_PAGES:
         raise IngestError(
-            f"{name}: {len(scanned)} pages have no text layer (scans); OCR reads at most "
-            f"{MAX_OCR_PAGES} per file (about 2 s a page); split the file"
+            f"{name}: {len(scanned)} pages need OCR (scanned, rotated or without a usable text "
+            f"layer); OCR reads at most {MAX_OCR_PAGES} per file (about 2 s a page); split the file"
         )
     running = layout.running_lines([la.lines for la in layers], [la.height for la in layers])
     read = _ocr_pages(data, scanned, ocr)
     pages: list[Page] = []
     warnings: list[str] = []
     for i, layer in enumerate(layers):
-        if i in read:
-            result, height = read[i]
-            if not result.readable:
-                warnings.append(unreadable(name, i + 1, result))
-                pages.append(Page(i + 1, (), ocr=True))
-                continue
-            ocr_running = layout.running_lines([result.lines], [height])[0]
-            kept = [ln for j, ln in enumerate(result.lines) if j not in ocr_running]
-            texts = page_paragraphs(type(result)(kept, result.confidence))
-            pages.append(Page(i + 1, tuple(texts), ocr=True))
-            continue
         kept = [ln for j, ln in enumerate(layer.lines) if j not in running[i]]
         removed = sum(len(layer.lines[j].text) for j in running[i])
         texts = _page_text(kept, layer.tables)
-        pages.append(Page(i + 1, tuple(texts), boilerplate_chars=removed))
+        if i in read:
+            ocr_texts, problem = _ocr_text(read[i], name, i + 1)
+            if not layer.usable or len("".join(ocr_texts)) > len("".join(texts)):
+                texts, removed = ocr_texts, 0
+            if not texts and problem:
+                warnings.append(problem)
+        pages.append(Page(i + 1, tuple(texts), i in read, removed))
     return _continuations(pages, layers), warnings
+
+
+def _ocr_text(read: tuple[OcrPage, float] | str, name: str, number: int) -> tuple[list[str], str]:
+    """An OCR'd page's paragraphs (running lines removed), or why there are none."""
+    if isinstance(read, str):
+        return [], f"{name}: page {number}: could not be rendered for OCR ({read})"
+    result, height = read
+    if not result.readable:
+        return [], unreadable(name, number, result)
+    running = layout.running_lines([result.lines], [height])[0]
+    kept = [ln for j, ln in enumerate(result.lines) if j not in running]
+    return page_paragraphs(OcrPage(kept, result.confidence)), ""
 
 
 def _page_text(lines: list[Line], tables: list[tuple[float, str]]) -> list[str]:
@@ -228,16 +259,28 @@ def _band(lines: list[Line], edges: tuple[float, float]) -> list[str]:
     return [p for block in blocks for p in layout.paragraphs(block, own)]
 
 
-def _ocr_pages(data: bytes, numbers: list[int], ocr: Ocr) -> dict[int, tuple[Any, float]]:
+def _ocr_pages(data: bytes, numbers: list[int], ocr: Ocr) -> dict[int, tuple[OcrPage, float] | str]:
+    """Each page in ``numbers`` rendered and read: (result, image height), or why it could not
+    be rendered."""
     if not numbers:
         return {}
     import pypdfium2 as pdfium  # rendering only; loaded when a scan arrives
 
-    out = {}
-    document = pdfium.PdfDocument(data)
+    out: dict[int, tuple[OcrPage, float] | str] = {}
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        return dict.fromkeys(numbers, str(exc))
     try:
         for i in numbers:
-            image = document[i].render(scale=OCR_SCALE).to_pil()
+            try:
+                page = document[i]
+                width, height = page.get_size()
+                scale = min(OCR_SCALE, math.sqrt(MAX_RENDER_PIXELS / max(1.0, width * height)))
+                image = page.render(scale=scale).to_pil()
+            except pdfium.PdfiumError as exc:
+                out[i] = str(exc)
+                continue
             out[i] = (ocr.read(image), float(image.height))
     finally:
         document.close()

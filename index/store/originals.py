@@ -3,8 +3,9 @@
 A PDF or Word file is extracted once, at ingest; when extraction improves, or a document's
 text looks wrong, an administrator re-ingests it from here without finding the file again.
 Files are stored as ``<root>/<sha256>`` (the hash ``DocumentInfo.content_hash`` already
-records), written to a temporary name and renamed into place, so a crash leaves no half file.
-`prune` deletes the copies no current document refers to (after a removal or a replacement).
+records), written to ``.incoming-<sha256>`` and renamed into place, so a crash leaves no half
+file (and the next put of the same file overwrites the leftover).  `prune` deletes the copies
+no kept index version refers to (after a removal or a replacement), and leftovers of crashes.
 
 Leaves out: which documents exist (the chunk store) and the ingest itself (``index.build``).
 """
@@ -15,9 +16,11 @@ import contextlib
 import os
 import re
 import shutil
-import tempfile
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+
+from index.store.chunks import ChunkStore
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -32,9 +35,9 @@ class Originals:
         if target.exists():
             return
         self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        tmp = self.root / f".incoming-{digest}"  # one writer at a time (the index's lock)
         try:
-            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            with tmp.open("wb") as out, source.open("rb") as src:
                 shutil.copyfileobj(src, out)
                 out.flush()
                 os.fsync(out.fileno())
@@ -55,7 +58,8 @@ class Originals:
         wanted = set(keep)
         gone = 0
         for path in self.root.iterdir():
-            if _DIGEST.match(path.name) and path.name not in wanted:
+            digest = path.name.removeprefix(".incoming-")
+            if _DIGEST.match(digest) and (path.name != digest or digest not in wanted):
                 path.unlink(missing_ok=True)
                 gone += 1
         return gone
@@ -64,3 +68,17 @@ class Originals:
         if not _DIGEST.match(digest):
             raise ValueError(f"not a sha256 digest: {digest!r}")
         return self.root / digest
+
+
+def kept_hashes(index_dir: Path) -> set[str]:
+    """The content hashes of every document in every version kept in ``index_dir``."""
+    found: set[str] = set()
+    for store_file in sorted((index_dir / "versions").glob(f"v*/{ChunkStore.FILENAME}")):
+        store = ChunkStore(store_file, readonly=True)
+        try:
+            found |= {d.content_hash for d in store.documents()}
+        except sqlite3.Error:
+            continue  # a damaged old version: its originals go
+        finally:
+            store.close()
+    return found

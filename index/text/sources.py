@@ -38,7 +38,7 @@ import codecs
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,9 +171,12 @@ def doc_id_for(path: Path) -> str:
     return doc_id
 
 
-def read_source(path: Path, ocr: Ocr | None = None) -> Source:
+def read_source(
+    path: Path, ocr: Ocr | None = None, known: Callable[[str], str | None] | None = None
+) -> Source:
     """One file as a `Source`; ``ocr`` reads scanned pages (one engine per ingest, made on
-    demand when not given)."""
+    demand when not given).  A document whose content hash is what ``known`` gives for its id
+    is not extracted again (its `Source` has no text): an unchanged scan is not OCR'd twice."""
     name = display(path)
     suffix = path.suffix.lower()
     document = suffix in DOCUMENT_EXTENSIONS
@@ -187,6 +190,8 @@ def read_source(path: Path, ocr: Ocr | None = None) -> Source:
     digest = hashlib.sha256(data).hexdigest()
     if document:
         kind = document_format(data, suffix)
+        if known is not None and known(doc_id_for(path)) == digest:
+            return Source(path, doc_id_for(path), kind, "", digest)
         extracted = extract_document(data, name, kind, ocr or Ocr())
         return Source(path, doc_id_for(path), kind, extracted.text, digest, None, extracted)
     text = decode(data, path)

@@ -114,8 +114,8 @@ class MilvusTarget:
         doc = self.documents.get(doc_id)
         return doc.content_hash if doc else None
 
-    def content_hashes(self) -> set[str]:
-        return {d.content_hash for d in self.documents.values()}
+    def hashes(self) -> dict[str, str]:
+        return {d.content_hash: d.doc_id for d in self.documents.values()}
 
     def document(self, doc_id: str) -> DocumentInfo | None:
         return self.documents.get(doc_id)
