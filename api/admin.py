@@ -97,6 +97,7 @@ def ingest(body: IngestRequest, request: Request) -> ChangeReport:
             aux=models.aux(settings),
             cache_dir=settings.embed_cache_dir,
             originals=settings.originals_dir,  # kept for re-ingesting, as `qa ingest` does
+            ocr=request.app.state.ocr,  # one engine for the server, QA_OCR_THREADS threads
         )
         report.failed = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.failed]
         report.warnings = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.warnings]
@@ -131,6 +132,7 @@ def reingest(doc_id: str, request: Request) -> ChangeReport:
         aux=models.aux(settings),
         cache_dir=settings.embed_cache_dir,
         originals=settings.originals_dir,
+        ocr=request.app.state.ocr,
     )
     _reloader(request).check()
     return _report(report)

@@ -34,6 +34,7 @@ from api import (
     widget,
 )
 from api.access import KeyRing
+from index.docs.ocr import Ocr
 from api.guard import Gate, Guard
 from api.metrics import Metrics
 from api.observability import RequestContext
@@ -79,6 +80,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings, app.state.metrics = settings, metrics
+    app.state.ocr = Ocr(threads=settings.ocr_threads)  # loads on the first uploaded scan
     errors.install(app)
     keys = KeyRing.from_settings(settings)
     gate = Gate(

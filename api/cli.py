@@ -242,6 +242,7 @@ def _paragraph_offsets(text: str) -> list[tuple[int, str]]:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from api.convert import pages_label
     from qa.runtime import build_service
 
     answer = build_service(settings).ask(args.question, args.top_k)
@@ -250,7 +251,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(answer.text)
     for c in answer.citations:
-        page = f"p. {c.page}" if c.page else None
+        page = pages_label(c.page, c.page_end)
         where = " · ".join(x for x in (c.title, c.date, c.outlet, page) if x)
         print(f"\n[{c.n}] {where}\n    {c.doc_id} chars {c.start}-{c.end}: {c.quote}")
     print(f"\n({answer.language}, {answer.timings_ms['total']:.0f} ms)")

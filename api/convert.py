@@ -53,6 +53,13 @@ def ask_response(answer: Answer, answer_id: str | None = None) -> AskResponse:
     )
 
 
+def pages_label(first: int | None, last: int | None) -> str | None:
+    """``p. 3``, ``pp. 3–4``, or None for a document without pages (plain-text sources)."""
+    if not first:
+        return None
+    return f"pp. {first}–{last}" if last and last > first else f"p. {first}"
+
+
 def citations(items: list[Citation]) -> list[CitationOut]:
     return [CitationOut.model_validate(asdict(c)) for c in items]
 

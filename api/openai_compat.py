@@ -138,7 +138,7 @@ def footer(answer: Answer, *, inline_shown: bool) -> str:
     if answer.citations:
         lines = [message("sources_heading", language)]
         for c in answer.citations:
-            page = f"p. {c.page}" if c.page else None
+            page = convert.pages_label(c.page, c.page_end)
             where = " · ".join(x for x in (c.title, c.date, c.outlet, page) if x)
             lines.append(f"- [{c.n}] {where} ({c.doc_id}, {c.start}-{c.end})")
         parts.append("\n".join(lines))

@@ -95,6 +95,9 @@ class CitationOut(BaseModel):
         description="The page (1-based) the cited text starts on, for PDF, Word and scanned "
         "documents; null for articles and documents without page information.",
     )
+    page_end: int | None = Field(
+        None, description="The page the cited text ends on (the same as `page` unless it runs on)."
+    )
 
 
 def _without_unset(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """What an answer is: text with ``[n]`` markers and the citations they point to.
 
 A `Citation` is data carried end to end: document id, title, date, outlet,
-the page the cited text starts on (PDF, Word and scanned documents; None for
-articles), the passage (chunk) it comes from with the passage's span, and the exact span
+the pages the cited text starts and ends on (PDF, Word and scanned documents;
+None for articles), the passage (chunk) it comes from with the passage's span, and the exact span
 and text of what was cited, all as character offsets into the cleaned
 article (what ``GET /v1/documents/{id}`` returns).  A `Generator` turns a
 question and retrieved passages into a `Draft`; ``qa.answering.extractive`` is the one
@@ -47,6 +47,7 @@ class Citation:
     score: float
     highlights: tuple[tuple[int, int], ...] = ()
     page: int | None = None  # the page ``start`` is on; None: the document has no pages
+    page_end: int | None = None  # the page the cited text ends on (``page`` unless it runs on)
 
     @classmethod
     def of_passage(
@@ -76,6 +77,7 @@ class Citation:
             score=round(score, 6),
             highlights=highlights,
             page=page_at(doc.page_starts, start),
+            page_end=page_at(doc.page_starts, max(start, end - 1)),
         )
 
 

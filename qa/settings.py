@@ -297,6 +297,13 @@ class Settings(EmbedSettings, BackendSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, le=1 << 30, description="Largest request body accepted (413 over it)."
     )
+    ocr_threads: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description="Threads OCR uses on scanned pages uploaded to the server (admin upload, "
+        "re-ingest); 1 keeps a core for questions. 0: every core. `qa ingest` uses every core.",
+    )
     max_upload_bytes: int = Field(
         64 * 1_048_576,
         ge=1024,

@@ -324,3 +324,42 @@ def policy_docx() -> GeneratedPdf:
     document.save(buffer)
     out.data, out.pages = buffer.getvalue(), 2
     return out
+
+
+def unruled_table_pdf() -> GeneratedPdf:
+    """Key/value rows laid out in two columns without ruling lines, then a sentence."""
+    pdf = FPDF(format="A4")
+    pdf.add_font("wqy", fname=str(FONT))
+    pdf.set_font("wqy", size=12)
+    pdf.add_page()
+    pdf.set_y(60)
+    rows = (("项目名称", "兰州新区污水处理厂"), ("建设单位", "兰州新区管委会"),
+            ("总投资", "五亿元"), ("开工时间", "2023年6月"), ("完工时间", "2024年12月"))  # fmt: skip
+    for key, value in rows:
+        y = pdf.get_y()
+        pdf.set_xy(20, y)
+        pdf.cell(40, 8, key)
+        pdf.set_xy(110, y)
+        pdf.cell(80, 8, value, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    sentence = "该项目建成后日处理污水能力达到十万吨，出水水质达到一级A标准。"
+    pdf.cell(0, 8, sentence)
+    body = ["\n".join(f"{k} | {v}" for k, v in rows), sentence]
+    return GeneratedPdf(bytes(pdf.output()), body, [], 1)
+
+
+def attachments_pdf() -> GeneratedPdf:
+    """Three pages, each opening with its own heading in the top margin (附件1, 附件2, 附件3)."""
+    pdf = FPDF(format="A4")
+    pdf.add_font("wqy", fname=str(FONT))
+    out = GeneratedPdf(b"")
+    for n, article in enumerate(ARTICLES[:3], start=1):
+        pdf.add_page()
+        pdf.set_font("wqy", size=12)
+        pdf.set_y(10)
+        pdf.cell(0, 8, f"附件{n}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(40)
+        pdf.multi_cell(0, 7, article, wrapmode=WrapMode.CHAR)
+        out.body += [f"附件{n}", article]
+    out.data, out.pages = bytes(pdf.output()), 3
+    return out

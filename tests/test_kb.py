@@ -290,7 +290,8 @@ def test_reingest_calls_the_index_and_serves_what_it_published(writer, monkeypat
     assert r.json()["replaced"] == [doc_id] and r.json()["chunks_embedded"] == 3
     ((_, called_id, embedder, _, options),) = calls
     assert called_id == doc_id and isinstance(embedder, FakeEmbedder)
-    assert set(options) == {"ann", "aux", "cache_dir", "originals"}
+    assert set(options) == {"ann", "aux", "cache_dir", "originals", "ocr"}
+    assert options["ocr"] is writer.app.state.ocr and options["ocr"].threads == 1
 
 
 def test_an_upload_keeps_its_original_and_is_reingested_from_it(writer):

@@ -235,6 +235,7 @@ def test_answers_cite_the_page_of_a_pdf(tmp_path, dictionary):
     assert body["citations"], body
     for c in body["citations"]:
         assert c["page"] == page_at(doc["page_starts"], c["start"]) and c["page"] >= 1
+        assert c["page_end"] == page_at(doc["page_starts"], c["end"] - 1) >= c["page"]
     assert any(c["page"] == 3 and "附件二" in c["quote"] for c in body["citations"]), body
     assert doc["format"] == "pdf" and doc["pages"] == 3 and len(doc["page_starts"]) == 3
 
@@ -274,3 +275,38 @@ def test_a_document_with_too_much_text_is_refused(monkeypatch):
     monkeypatch.setattr(extract, "MAX_TEXT_CHARS", 500)
     with pytest.raises(IngestError, match=r"characters of text, over the limit of 500"):
         extract.extract_document(docgen.policy_pdf().data, "long.pdf", "pdf", Ocr())
+
+
+def test_an_unruled_key_value_table_is_read_as_rows_not_columns():
+    doc = docgen.unruled_table_pdf()
+    got = read_pdf(doc.data, "table.pdf", Ocr())
+    assert got.text.split("\n\n") == doc.body, got.text
+
+
+def test_headings_that_differ_only_in_their_number_are_not_running_headers():
+    doc = docgen.attachments_pdf()
+    got = read_pdf(doc.data, "attachments.pdf", Ocr())
+    for n in (1, 2, 3):
+        assert f"附件{n}" in got.text
+    assert got.title != "附件1" and docgen.quality(got.text, doc)[0] >= 0.99
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("2023年5月6日", "2023-05-06"),
+        ("二〇二三年五月六日", "2023-05-06"),
+        ("二〇二三年十二月三十一日", "2023-12-31"),
+        ("中華民國一百一十二年六月十五日", "2023-06-15"),
+        ("中華民國113年1月2日", "2024-01-02"),
+        ("March 12, 2024", "2024-03-12"),
+        ("12 March 2024", "2024-03-12"),
+        ("2024/3/12", "2024-03-12"),
+        ("Febtember 3, 2020", None),
+        ("2023年13月1日", None),
+    ],
+)
+def test_signing_dates_in_every_common_form(text, date):
+    from index.docs.docmeta import parse_date
+
+    assert parse_date(text) == date

@@ -531,7 +531,7 @@
   function showAnswer(answer) {
     $("answer-text").textContent = answer.answer;
     const items = answer.citations.map((c) => {
-      const where = [c.title, c.outlet, c.date, c.page ? `p. ${c.page}` : null].filter(Boolean);
+      const where = [c.title, c.outlet, c.date, pageLabel(c.page, c.page_end)].filter(Boolean);
       return el(
         "li",
         { attrs: { "data-doc-id": c.doc_id, "data-page": c.page ?? "" } },
@@ -544,8 +544,9 @@
     $("answer").hidden = false;
   }
 
-  const pages = (hit) =>
-    !hit.page ? "" : hit.last_page > hit.page ? ` · pp. ${hit.page}–${hit.last_page}` : ` · p. ${hit.page}`;
+  /** "p. 3", "pp. 3–4", or "" for a document without pages. */
+  const pageLabel = (first, last) =>
+    !first ? "" : last > first ? `pp. ${first}–${last}` : `p. ${first}`;
 
   function hitItem(hit) {
     const title = el("button", {
@@ -557,7 +558,7 @@
     const scores =
       `score ${hit.score.toFixed(3)} · cosine ${hit.dense.toFixed(3)} · ` +
       `coverage ${hit.coverage.toFixed(2)} · ${hit.chunk_id} [${hit.start}, ${hit.end})` +
-      pages(hit);
+      (hit.page ? ` · ${pageLabel(hit.page, hit.last_page)}` : "");
     return el(
       "li",
       { attrs: { "data-doc-id": hit.doc_id } },

@@ -74,7 +74,7 @@
       sources: "Sources",
       sourcesLine: "Sources:",
       source: (n) => `Source ${n}`,
-      page: (n) => `p. ${n}`,
+      page: (n, last) => (last > n ? `pp. ${n}–${last}` : `p. ${n}`),
       cite: (n, title) => `Source ${n}: ${title}`,
       openArticle: "Open the whole article",
       back: "Back",
@@ -116,7 +116,7 @@
       sources: "来源",
       sourcesLine: "来源：",
       source: (n) => `来源 ${n}`,
-      page: (n) => `第${n}页`,
+      page: (n, last) => (last > n ? `第${n}–${last}页` : `第${n}页`),
       cite: (n, title) => `来源 ${n}：${title}`,
       openArticle: "查看全文",
       back: "返回",
@@ -158,7 +158,7 @@
       sources: "來源",
       sourcesLine: "來源：",
       source: (n) => `來源 ${n}`,
-      page: (n) => `第${n}頁`,
+      page: (n, last) => (last > n ? `第${n}–${last}頁` : `第${n}頁`),
       cite: (n, title) => `來源 ${n}：${title}`,
       openArticle: "查看全文",
       back: "返回",
@@ -754,9 +754,9 @@
     return used.length ? used : citations;
   }
 
-  /** Date, outlet or issuer, and (for a citation of a paged document) its page: "p. 3". */
+  /** Date, outlet or issuer, and (for a citation of a paged document) its pages: "p. 3". */
   const describe = (item, t) =>
-    [item.date, item.outlet, item.page && t ? t.page(item.page) : null]
+    [item.date, item.outlet, item.page && t ? t.page(item.page, item.page_end || 0) : null]
       .filter(Boolean)
       .join(" · ");
 

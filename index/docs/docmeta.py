@@ -38,7 +38,9 @@ _JUNK_AUTHOR = re.compile(
 )
 ORGANISATION = re.compile(
     r"(?:政府|委员会|办公厅|办公室|人大常委会|部|局|厅|委|院|署|中心|协会|学会|公司|集团|银行|"
-    r"总会|联合会|党委|党组|法院|检察院|大学|学院|研究所|管理处|管委会)$"
+    r"总会|联合会|党委|党组|法院|检察院|大学|学院|研究所|管理处|管委会|"
+    r"\b(?:Agency|Ministry|Department|Council|Office|Bureau|Commission|Committee|Government|"
+    r"University|Institute|Association|Authority|Administration|Board|Centre|Center))$"
 )
 BANNER = re.compile(r"^(?P<issuer>.{2,40}?)\s*文\s*件$")
 DOC_NUMBER = re.compile(r"[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d+\s*号")
@@ -49,6 +51,20 @@ _CN_DATE = re.compile(
 )
 _DATE = re.compile(r"^(?P<y>(?:19|20)\d{2})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*"
                    r"(?P<d>\d{1,2})\s*日?$")  # fmt: skip
+_CN_NUM = r"\d{1,3}|[一二三四五六七八九十百]{1,6}"
+_ROC = re.compile(
+    rf"^(?:中华民国|中華民國|民国|民國)(?P<y>{_CN_NUM})年(?P<m>{_CN_NUM})月(?P<d>{_CN_NUM})日$"
+)
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december"
+).split()
+_MONTHS = {name: n for n, full in enumerate(_MONTH_NAMES, start=1) for name in (full, full[:3])}
+_MONTHS["sept"] = 9
+_MONTH = r"[A-Za-z]{3,9}"
+_EN_DATE = re.compile(
+    rf"^(?:(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}}),?\s+|(?P<d2>\d{{1,2}})\s+(?P<m2>{_MONTH})\.?,?\s+)"
+    r"(?P<y>(?:19|20)\d{2})$"
+)
 _LABELLED = re.compile(r"(?:发布|印发|成文|发文|公布)(?:日期|时间)\s*[:：]\s*(?P<value>[^\s，,]+)")
 MAX_TITLE = 80
 
@@ -66,25 +82,50 @@ def plausible_author(text: str | None) -> str | None:
 
 
 def parse_date(text: str) -> str | None:
-    """``2023年5月6日`` / ``2023-05-06`` / ``二〇二三年五月六日`` -> ``2023-05-06``."""
-    text = re.sub(r"\s+", "", text.strip("（）() "))
-    match = _DATE.match(text)
-    if match:
-        y, m, d = int(match["y"]), int(match["m"]), int(match["d"])
-    elif match := _CN_DATE.match(text):
-        y = int("".join(str(_NUM[c]) for c in match["y"]))
-        m, d = _cn_number(match["m"]), _cn_number(match["d"])
-    else:
+    """``2023年5月6日``, ``2023-05-06``, ``二〇二三年五月六日``, ``中華民國112年5月6日``,
+    ``May 6, 2023``, ``6 May 2023`` -> ``2023-05-06``."""
+    text = text.strip("（）() ")
+    parts = _english(text) or _chinese(re.sub(r"\s+", "", text))
+    if parts is None:
         return None
+    y, m, d = parts
     return f"{y:04d}-{m:02d}-{d:02d}" if 1 <= m <= 12 and 1 <= d <= 31 else None
 
 
+def _chinese(text: str) -> tuple[int, int, int] | None:
+    if match := _DATE.match(text):
+        return int(match["y"]), int(match["m"]), int(match["d"])
+    if match := _CN_DATE.match(text):
+        year = int("".join(str(_NUM[c]) for c in match["y"]))
+        return year, _cn_number(match["m"]), _cn_number(match["d"])
+    if match := _ROC.match(text):  # the Republic of China calendar: year 1 is 1912
+        year, month, day = (_cn_number(match[k]) for k in ("y", "m", "d"))
+        return (year + 1911, month, day) if year else None
+    return None
+
+
+def _english(text: str) -> tuple[int, int, int] | None:
+    match = _EN_DATE.match(re.sub(r"\s+", " ", text))
+    if not match:
+        return None
+    month = _MONTHS.get((match["m1"] or match["m2"]).lower())
+    return (int(match["y"]), month, int(match["d1"] or match["d2"])) if month else None
+
+
 def _cn_number(text: str) -> int:
-    """一 .. 三十一."""
-    if "十" not in text:
-        return _NUM.get(text, 0)
-    tens, _, units = text.partition("十")
-    return (_NUM.get(tens, 1) if tens else 1) * 10 + (_NUM.get(units, 0) if units else 0)
+    """``12`` or Chinese numerals up to 九百九十九: 一, 十二, 三十一, 一百一十二."""
+    if text.isdigit():
+        return int(text)
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _NUM:
+            digit = _NUM[ch]
+        elif ch in "十百":
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+        else:
+            return 0
+    return total + digit
 
 
 def find_date(paragraphs: Sequence[str]) -> str | None:
@@ -121,7 +162,7 @@ def title_from_lines(lines: Sequence[Line]) -> str | None:
         and not DOC_NUMBER.search(ln.text)
         and not parse_date(ln.text)
         and not is_page_number(ln.text)
-        and len(ln.text.strip()) >= 2
+        and len(ln.text.strip()) >= 4  # not a label such as 附件1
     ]
     if not candidates:
         return None
@@ -133,7 +174,7 @@ def title_from_lines(lines: Sequence[Line]) -> str | None:
             break
         parts.append(line)
     title = "".join(part.text.strip() for part in parts)
-    return title if len(title) <= MAX_TITLE else None
+    return title if len(title) <= MAX_TITLE and title[-1] not in "。；！？" else None
 
 
 def with_metadata(

@@ -4,7 +4,8 @@ Used for PDF text layers and OCR alike; both give `Line`s (a line *segment*: tex
 one baseline without a wide gap).
 
 * Columns (`reading_order`): a vertical gutter -- a band of x that no line crosses, with at least
-  `MIN_COLUMN_LINES` lines on each side -- splits the page.  Lines that cross the gutter (a title
+  `MIN_COLUMN_LINES` lines on each side, most of them running most of their column's width (a
+  table's short keys and values do not) -- splits the page.  Lines that cross the gutter (a title
   across both columns) cut the page into bands; within a band the left column is read before the
   right one.  One page, at most one gutter (two columns: what Chinese gazettes and papers use).
 * Rows: segments of one column on the same baseline are one line, joined by ``" | "`` when the
@@ -139,10 +140,23 @@ def _gutter(lines: Sequence[Line]) -> tuple[float, float] | None:
         left = sum(1 for ln in lines if ln.x1 <= start)
         right = sum(1 for ln in lines if ln.x0 >= stop)
         crossing = len(lines) - left - right
-        if min(left, right) >= MIN_COLUMN_LINES and crossing <= 0.25 * len(lines):
+        if (
+            min(left, right) >= MIN_COLUMN_LINES
+            and crossing <= 0.25 * len(lines)
+            and _filled(lines, (lo, start), (stop, hi))
+        ):
             candidate = (crossing, start - stop, start, stop)
             best = candidate if best is None else min(best, candidate)
     return (best[2], best[3]) if best else None
+
+
+def _filled(lines: Sequence[Line], left: tuple[float, float], right: tuple[float, float]) -> bool:
+    """Columns of text run most of their width; a table's short keys and values do not."""
+    for lo, hi in (left, right):
+        widths = [ln.x1 - ln.x0 for ln in lines if ln.x0 >= lo - 1 and ln.x1 <= hi + 1]
+        if not widths or statistics.median(widths) < 0.6 * (hi - lo):
+            return False
+    return True
 
 
 def _rows(lines: Sequence[Line]) -> list[Line]:
@@ -186,7 +200,14 @@ def paragraphs(block: Sequence[Line], edges: tuple[float, float] | None = None) 
         if _starts_paragraph(prev, line, gap, usual, edges):
             groups.append([])
         groups[-1].append(tidy(line.text))
-    return [text for group in groups if (text := join_lines(group))]
+    return [text for group in groups if (text := _joined(group))]
+
+
+def _joined(group: list[str]) -> str:
+    """A paragraph's lines joined; rows of a table (``a | b``) stay one per line."""
+    if len(group) > 1 and all(" | " in line for line in group):
+        return "\n".join(group)
+    return join_lines(group)
 
 
 def _starts_paragraph(
@@ -196,20 +217,23 @@ def _starts_paragraph(
     text = tidy(line.text)
     if gap > usual + 0.5 * size or abs(line.size - prev.size) > 0.15 * max(prev.size, 1.0):
         return True
+    if (" | " in text) != (" | " in prev.text):  # a table's rows start and end a paragraph
+        return True
+    if " | " in text:
+        return False  # the next row of the same table
     if _centred(prev, edges, size) and _centred(line, edges, size):
         return ends_sentence(prev.text)  # a title set over two centred lines is one
     return (
         line.x0 - edges[0] > 1.2 * size  # indented first line (or right-aligned)
         or bool(ENUMERATION.match(text))
         or edges[1] - prev.x1 > 2.5 * size  # the line above stopped short
-        or " | " in text
-        or " | " in prev.text
     )
 
 
 def _centred(line: Line, edges: tuple[float, float], size: float) -> bool:
-    middle = (edges[0] + edges[1]) / 2
-    return abs((line.x0 + line.x1) / 2 - middle) < size and line.x0 - edges[0] > 2 * size
+    """Set in the middle: indented, with as much space on its right as on its left."""
+    left, right = line.x0 - edges[0], edges[1] - line.x1
+    return left > 2 * size and abs(left - right) < 2 * size and " | " not in line.text
 
 
 def ends_sentence(text: str) -> bool:

@@ -94,9 +94,9 @@ def read_pdf(data: bytes, name: str, ocr: Ocr) -> Extracted:
         raise
     except Exception as exc:  # pdfminer raises many kinds on damaged files
         raise IngestError(f"{name}: a damaged PDF ({type(exc).__name__}: {exc})"[:300]) from None
-    pages, warnings = _pages(layers, data, name, ocr)
+    pages, warnings, first = _pages(layers, data, name, ocr)
     extracted = Extracted.of_pages("pdf", pages, warnings=tuple(warnings))
-    return docmeta.with_metadata(extracted, _first_page_lines(layers), info)
+    return docmeta.with_metadata(extracted, first, info)
 
 
 def _check_signature(data: bytes, name: str) -> None:
@@ -200,7 +200,9 @@ def _segments(words: list[dict[str, Any]]) -> list[Line]:
 
 def _pages(
     layers: Sequence[_Layer], data: bytes, name: str, ocr: Ocr
-) -> tuple[list[Page], list[str]]:
+) -> tuple[list[Page], list[str], list[Line]]:
+    """The pages' paragraphs, the warnings, and the first text page's lines without its running
+    header and footer (where a title is looked for)."""
     scanned = [i for i, layer in enumerate(layers) if layer.scanned]
     if len(scanned) > MAX_OCR_PAGES:
         raise IngestError(
@@ -211,8 +213,10 @@ def _pages(
     read = _ocr_pages(data, scanned, ocr)
     pages: list[Page] = []
     warnings: list[str] = []
+    first: list[Line] = []
     for i, layer in enumerate(layers):
         kept = [ln for j, ln in enumerate(layer.lines) if j not in running[i]]
+        first = first or kept
         removed = sum(len(layer.lines[j].text) for j in running[i])
         texts = _page_text(kept, layer.tables)
         if i in read:
@@ -222,7 +226,7 @@ def _pages(
             if not texts and problem:
                 warnings.append(problem)
         pages.append(Page(i + 1, tuple(texts), i in read, removed))
-    return _continuations(pages, layers), warnings
+    return _continuations(pages, layers), warnings, first
 
 
 def _ocr_text(read: tuple[OcrPage, float] | str, name: str, number: int) -> tuple[list[str], str]:
@@ -307,8 +311,3 @@ def _continues(last: str, page: Page) -> bool:
         and not layout.ENUMERATION.match(first)
         and len(last) > 20
     )
-
-
-def _first_page_lines(layers: Sequence[_Layer]) -> list[Line]:
-    first = next((la for la in layers if la.lines), None)
-    return first.lines if first else []

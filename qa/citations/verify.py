@@ -82,7 +82,8 @@ class Verifier:
         ordered = sorted((s.start, s.end) for s in chosen)
         start, end = ordered[0][0], ordered[-1][1]
         doc = self.index.documents.get(doc_id)
-        page = page_at(doc.page_starts, start) if doc else citation.page
+        starts = doc.page_starts if doc else ()
+        page, page_end = page_at(starts, start), page_at(starts, max(start, end - 1))
         return replace(
             citation,
             start=start,
@@ -90,6 +91,7 @@ class Verifier:
             quote=text[start:end],
             highlights=tuple(ordered),
             page=page,
+            page_end=page_end,
         )
 
 
