@@ -34,12 +34,12 @@ from api import (
     widget,
 )
 from api.access import KeyRing
-from index.docs.ocr import Ocr
 from api.guard import Gate, Guard
 from api.metrics import Metrics
 from api.observability import RequestContext
 from api.ratelimit import RateLimiter
 from api.reload import Reloader
+from index.docs.ocr import Ocr
 from index.errors import ArticleQAError
 from qa.runtime import Models, load_models
 from qa.service import QAService

@@ -333,8 +333,13 @@ def unruled_table_pdf() -> GeneratedPdf:
     pdf.set_font("wqy", size=12)
     pdf.add_page()
     pdf.set_y(60)
-    rows = (("项目名称", "兰州新区污水处理厂"), ("建设单位", "兰州新区管委会"),
-            ("总投资", "五亿元"), ("开工时间", "2023年6月"), ("完工时间", "2024年12月"))  # fmt: skip
+    rows = (
+        ("项目名称", "兰州新区污水处理厂"),
+        ("建设单位", "兰州新区管委会"),
+        ("总投资", "五亿元"),
+        ("开工时间", "2023年6月"),
+        ("完工时间", "2024年12月"),
+    )
     for key, value in rows:
         y = pdf.get_y()
         pdf.set_xy(20, y)
