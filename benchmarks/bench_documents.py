@@ -8,6 +8,8 @@ are generated from known paragraphs (tests/docgen.py: the CJK font `make test` i
 - ``flowing``: paragraphs over pages, one broken by a page break;
 - ``english``: a hyphenated English line break and full-width digits;
 - ``scanned``: the decision's first page as an image (OCR), plus a blank page;
+- ``unruled``: a key/value table without ruling lines, then a sentence;
+- ``attachments``: three pages each opening with its own ``附件N`` heading in the top margin;
 - ``word``: the decision as .docx (headings, a table, a numbered list, page breaks).
 
 For each, and for the raw text of pdfplumber, pypdfium2 and pypdf on the same PDF:
@@ -84,6 +86,8 @@ def documents() -> dict[str, docgen.GeneratedPdf]:
         "flowing": docgen.flowing_pdf(),
         "english": docgen.hyphenated_pdf(),
         "scanned": docgen.GeneratedPdf(docgen.scanned_pdf(blank_page=True), scan_body, [], 2),
+        "unruled": docgen.unruled_table_pdf(),
+        "attachments": docgen.attachments_pdf(),
         "word": docgen.policy_docx(),
     }
 
@@ -106,12 +110,12 @@ def main() -> None:
             ("pypdf", _pypdf),
         ):
             rows.append({"document": name} | measure(reader, lambda d=doc, f=fn: f(d.data), doc))
-    head = f"{'document':10} {'reader':11} {'body kept':>9} {'boilerplate':>11}"
+    head = f"{'document':12} {'reader':11} {'body kept':>9} {'boilerplate':>11}"
     print(f"{head} {'exact ¶':>8} {'s':>6}")
     for r in rows:
         removed = "-" if r["boilerplate_removed"] is None else f"{r['boilerplate_removed']:.3f}"
         print(
-            f"{r['document']:10} {r['reader']:11} {r['body_kept']:9.4f} {removed:>11} "
+            f"{r['document']:12} {r['reader']:11} {r['body_kept']:9.4f} {removed:>11} "
             f"{r['paragraphs_exact']:8.3f} {r['seconds']:6.2f}"
         )
     OUT.parent.mkdir(parents=True, exist_ok=True)
