@@ -113,3 +113,11 @@ def test_every_frame_of_a_tiff_is_a_page_and_an_oversized_frame_is_refused(ocr):
     tiny.save(big, format="TIFF", save_all=True, append_images=[Image.new("1", (9000, 9000))])
     with pytest.raises(IngestError, match=r"page 2 is over 60 megapixels"):
         read_image_file(big.getvalue(), "bomb.tif", ocr)
+
+
+def test_a_page_scanned_upside_down_is_read_in_order(ocr):
+    lines = [line for p in docgen.ARTICLES[:2] for line in docgen.wrap(p)]
+    image = docgen.render_page(lines, height=1754).rotate(180)
+    got = read_image_file(docgen.image_bytes(image), "upside.png", ocr)
+    body = [a.replace(" ", "") for a in docgen.ARTICLES[:2]]
+    assert got.text.split("\n\n") == body, got.text

@@ -7,6 +7,10 @@ ONNX files in ``rapidocr/models``; `Ocr` checks they are there and refuses to st
 so nothing is ever downloaded.  `read_image_file` reads a ``.png``/``.jpg``/``.tif``... file
 (every frame of a multi-page TIFF) into an `Extracted` document, one page per frame.
 
+A page scanned upside down is recognised (its lines are ragged on the left, and read without the
+direction classifier they score far lower than with it) and read again turned over, so its lines
+come in reading order.
+
 A page is *unreadable* when OCR finds no text, or text whose mean confidence is below
 `MIN_CONFIDENCE`; such pages are reported in ``Extracted.warnings``.
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import statistics
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +38,7 @@ from index.docs.model import Extracted, Line, Page
 from index.errors import IngestError
 
 MIN_CONFIDENCE = 0.6
+UPSIDE_DOWN_RATIO = 0.8  # lines read unturned score under this share of turned ones: turned
 MAX_PIXELS = 60_000_000  # a 600 dpi A3 scan is ~70 MP: refuse decompression bombs beyond
 MAX_FRAMES = 100
 MODELS = (
@@ -80,10 +86,19 @@ class Ocr:
         )
 
     def read(self, image: Image.Image) -> OcrPage:
+        """The page's lines; a page scanned upside down is turned and read again."""
+        page = self._run(image)
+        if _ragged_left(page.lines):  # left-aligned text turned over is ragged on the left
+            plain = self._run(image, turn_lines=False)
+            if plain.confidence < UPSIDE_DOWN_RATIO * page.confidence:  # its lines were upside down
+                page = self._run(image.rotate(180, expand=True))
+        return page
+
+    def _run(self, image: Image.Image, *, turn_lines: bool = True) -> OcrPage:
         with self._lock:
             if self._engine is None:
                 self._engine = self._load()
-            result = self._engine(np.asarray(image.convert("RGB")))
+            result = self._engine(np.asarray(image.convert("RGB")), use_cls=turn_lines)
         if result.boxes is None or not result.txts:
             return OcrPage([], 0.0)
         lines = [
@@ -93,6 +108,19 @@ class Ocr:
         ]
         scores = [float(s) for s in result.scores]
         return OcrPage(lines, sum(scores) / len(scores) if scores else 0.0)
+
+
+def _ragged_left(lines: list[Line]) -> bool:
+    """The short lines (a paragraph's last) end at the right edge instead of starting at the
+    left one: left-aligned text turned over."""
+    if len(lines) < 4:
+        return False
+    height = statistics.median(ln.height for ln in lines)
+    left, right = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    short = [ln for ln in lines if ln.x1 - ln.x0 < 0.8 * (right - left)]
+    at_left = sum(1 for ln in short if ln.x0 - left < height)
+    at_right = sum(1 for ln in short if right - ln.x1 < height)
+    return at_right > at_left
 
 
 def _vertical(box: np.ndarray) -> tuple[float, float]:
