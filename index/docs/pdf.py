@@ -39,7 +39,7 @@ from index.errors import IngestError
 MAX_PAGES = 2000
 MAX_OCR_PAGES = 100
 MIN_TEXT_CHARS = 8  # a page with fewer characters in its text layer is treated as a scan
-SCAN_IMAGE_SHARE = 0.5  # ... and so is one mostly covered by images, with little text on them
+SCAN_IMAGE_SHARE = 0.25  # ... and so is one a quarter covered by images, with little text
 SCAN_MAX_CHARS = 200
 MAX_CID_SHARE = 0.1  # more glyphs than this that map to no character: the text layer is unusable
 MAX_TABLE_EDGES = 1500  # a page drawn with more ruling lines (a map, a chart) is not a table
