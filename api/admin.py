@@ -21,7 +21,7 @@ import binascii
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -85,19 +85,13 @@ def ingest(body: IngestRequest, request: Request) -> ChangeReport:
     settings, models = _settings(request), _reloader(request).models
     with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
         paths = [_write(Path(folder), doc) for doc in body.documents]
-        if settings.index_backend == "local":
-            with versions.writer_lock(settings.index_dir, wait=False):
-                pass  # fail fast with 409 if another writer is busy
+        _fail_fast(settings)
         report = build.ingest(
             settings.index_destination,
             paths,
             models.embedder,
             settings.chunk_params,
-            ann=settings.ann_params,
-            aux=models.aux(settings),
-            cache_dir=settings.embed_cache_dir,
-            originals=settings.originals_dir,  # kept for re-ingesting, as `qa ingest` does
-            ocr=request.app.state.ocr,  # one engine for the server, QA_OCR_THREADS threads
+            **_ingest_options(request),
         )
         report.failed = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.failed]
         report.warnings = [(Path(f).name, r.replace(f"{folder}/", "")) for f, r in report.warnings]
@@ -120,19 +114,13 @@ def reingest(doc_id: str, request: Request) -> ChangeReport:
     if doc_id not in service_of(request).index.documents:
         raise NotFound(f"No document with id {doc_id!r} in the index.", detail={"doc_id": doc_id})
     settings, models = _settings(request), _reloader(request).models
-    if settings.index_backend == "local":
-        with versions.writer_lock(settings.index_dir, wait=False):
-            pass  # fail fast with 409 if another writer is busy
+    _fail_fast(settings)
     report = reingest_document(
         settings.index_destination,
         doc_id,
         models.embedder,
         settings.chunk_params,
-        ann=settings.ann_params,
-        aux=models.aux(settings),
-        cache_dir=settings.embed_cache_dir,
-        originals=settings.originals_dir,
-        ocr=request.app.state.ocr,
+        **_ingest_options(request),
     )
     _reloader(request).check()
     return _report(report)
@@ -161,6 +149,26 @@ def _write(folder: Path, doc: Upload) -> Path:
         except (binascii.Error, ValueError):
             raise InvalidInput(f"{doc.name}: content is not valid base64.") from None
     return path
+
+
+def _fail_fast(settings: Settings) -> None:
+    """409 ``index_busy`` now, rather than waiting, if another writer holds the local index."""
+    if settings.index_backend == "local":
+        with versions.writer_lock(settings.index_dir, wait=False):
+            pass
+
+
+def _ingest_options(request: Request) -> dict[str, Any]:
+    """What every ingest from the server passes: the serving models, kept originals (as
+    `qa ingest` keeps them) and the server's one OCR engine (QA_OCR_THREADS threads)."""
+    settings, models = _settings(request), _reloader(request).models
+    return {
+        "ann": settings.ann_params,
+        "aux": models.aux(settings),
+        "cache_dir": settings.embed_cache_dir,
+        "originals": settings.originals_dir,
+        "ocr": request.app.state.ocr,
+    }
 
 
 def _report(report: build.Report) -> ChangeReport:
