@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from evaluation.data import SEED, EvalData, EvalQuestion
-from evaluation.metrics import answer_body, answer_match, char_f1, gold_rank
+from evaluation.metrics import answer_body, answer_match, char_f1, gold_rank, short_answer
 from index.build import ingest_records, seed_cache
 from index.embed.embedder import Embedder
 from index.store import versions
@@ -65,6 +65,7 @@ class QuestionResult:
     citation_precision: float | None
     timings_ms: dict[str, float]
     evidence: tuple[float, float] = (0.0, 0.0)  # best cosine and keyword coverage in top_k
+    short_f1: float = 0.0  # char F1 of the direct answer (the answer body when there is none)
     chunk_ranks: dict[int, int | None] = field(default_factory=dict)  # hybrid, per chunk size
 
 
@@ -261,7 +262,8 @@ def _score(
     ranks: dict[str, int | None],
     evidence: tuple[float, float],
 ) -> QuestionResult:
-    body = answer_body(answer.text, message("extractive_intro", answer.language))
+    intro = message("extractive_intro", answer.language)
+    body = answer_body(answer.text, intro)
     cited = [c.doc_id in question.gold_doc_ids for c in answer.citations]
     return QuestionResult(
         qid=question.qid,
@@ -274,6 +276,9 @@ def _score(
         citation_precision=sum(cited) / len(cited) if cited else None,
         timings_ms=answer.timings_ms,
         evidence=evidence,
+        short_f1=0.0
+        if answer.declined
+        else char_f1(short_answer(answer.text, intro), question.answers),
     )
 
 

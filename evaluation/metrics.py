@@ -3,7 +3,9 @@
 Answers are compared after folding (traditional to simplified, full-width to
 half-width, lower case) and dropping spaces and punctuation, so "12 人" and
 "12人" match and a traditional answer matches a simplified gold.  Character F1
-is the bag-of-characters F1 used by CMRC/DRCD, taken against the best gold.
+is the bag-of-characters F1 used by CMRC/DRCD, taken against the best gold;
+``short_answer`` is what it is also taken on: the direct answer phrase an
+extractive answer leads with on its own line, else the whole answer body.
 
 Leaves out: aggregation over questions (``evaluation.report``).
 """
@@ -26,10 +28,21 @@ def normalize(text: str) -> str:
 
 
 def answer_body(answer: str, intro: str = "") -> str:
-    """The answer's own words: citation markers and a fixed intro removed."""
+    """The answer's own words: citation markers and a fixed intro (its own line) removed."""
     if intro and answer.startswith(intro):
         answer = answer[len(intro) :]
+    elif intro and f"\n{intro}\n" in answer:  # after a short answer's line
+        answer = answer.replace(f"\n{intro}\n", "\n", 1)
     return _MARKER.sub("", answer)
+
+
+def short_answer(answer: str, intro: str = "") -> str:
+    """The direct answer an extractive answer leads with (its first line, which quotes
+    nothing and so has no ``[n]``), else the whole answer body."""
+    first, newline, _ = answer.partition("\n")
+    if newline and first.strip() and first != intro and not _MARKER.search(first):
+        return first
+    return answer_body(answer, intro)
 
 
 def answer_match(

@@ -1,7 +1,9 @@
 """Evaluation results as figures: a summary dict, a Markdown report, JSON and PNG plots.
 
 ``summarise`` aggregates per set and per question language: hit@1/5/10 and
-MRR@10 under each retrieval ablation, answer match, character F1, citation
+MRR@10 under each retrieval ablation, answer match, character F1 (of the
+whole answer body, and of the short answer: the direct answer phrase an
+extractive answer leads with, else the body), citation
 precision, declines, latency percentiles per stage, the declining figures
 of the unanswerable variant and, when measured, hybrid retrieval per chunk
 size.  Plots (matplotlib, imported only when plotting) show hit@k curves per
@@ -83,6 +85,7 @@ def _group(results: list[QuestionResult]) -> dict[str, object]:
         "retrieval": retrieval,
         "answer_match": _share(r.match for r in results),
         "char_f1": round(statistics.fmean(r.f1 for r in results), 4) if n else 0.0,
+        "short_f1": round(statistics.fmean(r.short_f1 for r in results), 4) if n else 0.0,
         "citation_precision": round(statistics.fmean(precisions), 4) if precisions else None,
         "declined": _share(r.declined for r in results),
     }
@@ -181,15 +184,17 @@ def markdown(summary: dict) -> str:
         "",
         "## Answers",
         "",
-        "| scope | n | answer match | char F1 | citation precision | declined |",
-        "|---|---|---|---|---|---|",
+        "| scope | n | answer match | char F1 | short-answer char F1 | citation precision "
+        "| declined |",
+        "|---|---|---|---|---|---|---|",
     ]
     for scope, groups in (("set", summary["sets"]), ("language", summary["languages"])):
         for name, g in list(groups.items()) + ([("all", summary["all"])] if scope == "set" else []):
             cp = g["citation_precision"]
             lines.append(
                 f"| {scope}: {name} | {g['n']} | {g['answer_match']:.3f} | {g['char_f1']:.3f} | "
-                f"{'-' if cp is None else f'{cp:.3f}'} | {g['declined']:.3f} |"
+                f"{g['short_f1']:.3f} | {'-' if cp is None else f'{cp:.3f}'} | "
+                f"{g['declined']:.3f} |"
             )
     d = summary["unanswerable"]
     lines += [
