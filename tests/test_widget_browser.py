@@ -211,7 +211,10 @@ def ask_api(server: LiveServer, question: str) -> dict:
 
 def expected_marks(text: str, base: int, citation: dict) -> str:
     spans = citation["highlights"] or [[citation["start"], citation["end"]]]
-    return "".join(text[max(s - base, 0) : max(e - base, 0)] for s, e in spans)
+    outer = [  # an answer phrase inside its sentence is marked within the sentence's mark
+        (s, e) for s, e in spans if not any(s >= S and e <= E and e - s < E - S for S, E in spans)
+    ]
+    return "".join(text[max(s - base, 0) : max(e - base, 0)] for s, e in outer)
 
 
 # ---- the tests -----------------------------------------------------------------------------

@@ -603,6 +603,11 @@
       border-radius: 2px;
       padding: 0 1px;
     }
+    mark .answer {
+      font-weight: 700;
+      text-decoration: underline 2px;
+      text-underline-offset: 2px;
+    }
     .link {
       padding: 6px 10px;
       border-radius: 8px;
@@ -710,13 +715,35 @@
     return merged;
   }
 
-  /** `text` as text nodes, with `spans` wrapped in <mark>. */
-  function marked(text, spans) {
+  /**
+   * The exact answer phrases of a citation, moved and clamped like `spansIn`: highlights
+   * that lie inside a longer highlight (the phrase inside its sentence).
+   */
+  function exactIn(citation, base, length) {
+    const given = citation.highlights || [];
+    return given
+      .filter(([s, e]) => given.some(([S, E]) => S <= s && e <= E && E - S > e - s))
+      .map(([start, end]) => [clamp(start - base, 0, length), clamp(end - base, 0, length)])
+      .filter(([start, end]) => end > start)
+      .sort((a, b) => a[0] - b[0]);
+  }
+
+  /** `text` as text nodes, with `spans` wrapped in <mark> and `exact` phrases in <b>. */
+  function marked(text, spans, exact = []) {
     const nodes = [];
     let at = 0;
     for (const [start, end] of spans) {
       if (start > at) nodes.push(text.slice(at, start));
-      nodes.push(h("mark", { text: text.slice(start, end) }));
+      const parts = [];
+      let from = start;
+      for (const [s, e] of exact) {
+        if (s < from || e > end) continue;
+        if (s > from) parts.push(text.slice(from, s));
+        parts.push(h("b", { class: "answer", text: text.slice(s, e) }));
+        from = e;
+      }
+      if (end > from) parts.push(text.slice(from, end));
+      nodes.push(h("mark", {}, ...parts));
       at = end;
     }
     if (at < text.length) nodes.push(text.slice(at));
@@ -1355,12 +1382,13 @@
       const t = this.t;
       const passage = citation.passage || "";
       const spans = spansIn(citation, citation.passage_start, passage.length);
+      const exact = exactIn(citation, citation.passage_start, passage.length);
       const open = h("button", { type: "button", class: "link open-article", text: t.openArticle });
       open.addEventListener("click", () => this.showArticle(citation));
       this.openSheet(t.source(citation.n), opener, [
         h("h3", { class: "doc-title", text: citation.title }),
         h("p", { class: "meta", text: describe(citation, t) }),
-        h("blockquote", { class: "passage" }, ...marked(passage, spans)),
+        h("blockquote", { class: "passage" }, ...marked(passage, spans, exact)),
         open,
       ]);
     }
@@ -1379,7 +1407,9 @@
       if (!status.isConnected) return; // the reader moved on meanwhile
       const text = doc.text || "";
       const body = h("div", { class: "article", tabindex: "0", "aria-label": doc.title });
-      body.append(...marked(text, spansIn(citation, 0, text.length)));
+      body.append(
+        ...marked(text, spansIn(citation, 0, text.length), exactIn(citation, 0, text.length)),
+      );
       const back = h("button", { type: "button", class: "link", text: t.back });
       back.addEventListener("click", () => this.showSource(citation, this.sheetOpener));
       const head = h("h3", { class: "doc-title", text: doc.title });
