@@ -5,9 +5,10 @@ Passages go in retrieval order, each fenced as a ``<passage n="…">`` …
 (``prompts/passage.txt``), while they fit ``QA_LLM_CONTEXT_TOKENS`` (tiktoken
 cl100k, the chunker's own count); a first passage longer than the whole budget
 is cut to it.  The system message (``prompts/answer_system.txt``) holds the
-rules, the answer's language and the grounding policy (``grounding_strict.txt``
-or ``grounding_general.txt``, with the exact decline sentence and
-general-knowledge heading the verifier recognises); the user message
+rules, the answer's language (the question's; for a Chinese question over passages
+in the other script, theirs, with the question converted: `working_language`) and
+the grounding policy (``grounding_strict.txt`` or ``grounding_general.txt``, with
+the exact decline sentence and general-knowledge heading the verifier recognises); the user message
 (``answer_user.txt``) holds the passages and then the question.  The templates
 are LangChain ``ChatPromptTemplate``s, built on first use.
 
@@ -33,9 +34,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from index.text.chunk import count_tokens, encoding
+from index.text.textnorm import to_simplified, to_traditional
 from prompts import message, template
 from qa.answer import Citation
 from qa.citations.markers import disarm
+from qa.language import Language, detect
 from qa.retrieval.query import Query
 from qa.retrieval.retrieve import Hit
 
@@ -57,7 +60,7 @@ class AnswerPrompt:
         packed = pack(hits, self.context_tokens)
         sources = [passage_citation(n, hit) for n, hit in enumerate(packed, 1)]
         blocks = [_passage_block(c, hit) for c, hit in zip(sources, packed, strict=True)]
-        language = query.language
+        language = working_language(query.language, [hit.chunk.text for hit in packed])
         rules = template(f"grounding_{self.grounding}.txt").format(
             decline=message("declined", language),
             general_heading=message("general_heading", language),
@@ -66,9 +69,25 @@ class AnswerPrompt:
             language=message("language_name", language),
             grounding=rules.rstrip(),
             passages="\n".join(blocks) if blocks else NO_PASSAGES,
-            question=escape_tags(query.text),
+            question=escape_tags(in_script(query.text, language)),
         )
         return messages, sources
+
+
+def working_language(language: Language, passages: list[str]) -> Language:
+    """The language the model is asked to write: the question's, except that a Chinese
+    question over passages in the other script is put in theirs (a small model asked in
+    traditional about simplified text declines; OpenCC converts its answer back)."""
+    if language == "en" or not passages:
+        return language
+    script = detect("".join(passages))
+    return script if script != "en" else language
+
+
+def in_script(text: str, language: Language) -> str:
+    if language == "zh-Hant":
+        return to_traditional(text)
+    return to_simplified(text) if language == "zh-Hans" else text
 
 
 def pack(hits: list[Hit], budget: int) -> list[Hit]:

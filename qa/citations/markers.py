@@ -3,8 +3,10 @@
 An answer is read as a list of `Claim`s.  A claim is a stretch of text that ends
 a sentence (at 。！？；!?; or …, at a full stop followed by a space, or at a line
 break) or that is followed by a marker group; the group's numbers belong to it.
-Marker groups are ``[1]``, ``[1][2]``, ``[1, 2]``, ``[1-3]`` and the full-width
-``［1］`` and ``【1】`` that Chinese output uses; a group written after the
+Marker groups are ``[1]``, ``[1][2]``, ``[1, 2]``, ``[1-3]``, the full-width
+``［1］`` and ``【1】`` that Chinese output uses, and what small models write
+instead: a label before the number (``[Passage 1]``, ``[passages 1, 2]``,
+``【段落1】``) and footnote carets (``[^1]``, ``^[1]``); a group written after the
 sentence's full stop (``…要求。[1]``) belongs to that sentence.  `render` writes
 the claims back with every group normalised to ``[a][b]`` right after its text,
 so rendering unchanged claims only normalises marker spelling.
@@ -22,8 +24,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-_NUMBERS = r"\d{1,3}(?:\s*(?:[,，、;；]|[-–])\s*\d{1,3})*"
-_MARKER = rf"[ \t]*[\[［【]\s*{_NUMBERS}\s*[\]］】]"
+# A label small models write before a number: "[Passage 1]", "[passages 1, 2]", "【段落1】"
+_LABEL = r"(?:(?i:passages?|sources?|refs?)\s*|(?:段落|文段|来源|來源|资料|資料)\s*)?"
+_NUMBERS = rf"{_LABEL}\d{{1,3}}(?:\s*(?:[,，、;；]|[-–])\s*{_LABEL}\d{{1,3}})*"
+# "[1]", and the footnote spellings "[^1]" and "^[1]"
+_MARKER = rf"[ \t]*\^?[\[［【]\s*\^?\s*{_NUMBERS}\s*[\]］】]"
 _GROUP = re.compile(rf"(?:{_MARKER})+")
 _END = re.compile(r"(?:[。！？；!?;]+|…+|\.(?=\s)|\n)[”’」』）)》\"']*")
 _SEPARATOR = r"\s*(?:[,，、;；]|[-–])\s*"
@@ -31,7 +36,11 @@ _SEPARATOR = r"\s*(?:[,，、;；]|[-–])\s*"
 # be followed by blanks ("[1 " before "]").  Unambiguous (digits never run on into the next
 # number), so a failed match costs linear time: with "(?:\d{1,3}(?:sep)?)*" a run of 30
 # digits took seconds to fail, 40 hours.
-_PARTIAL = re.compile(rf"[\[［【]\s*(?:\d{{1,3}}(?:{_SEPARATOR}\d{{1,3}})*(?:{_SEPARATOR}|\s+)?)?")
+_PARTIAL_LABEL = r"(?:\^|[A-Za-z]{1,8}\s*|[\u4e00-\u9fff]{1,2}\s*)?"
+_PARTIAL = re.compile(
+    rf"\^?[\[［【]\s*{_PARTIAL_LABEL}"
+    rf"(?:\d{{1,3}}(?:{_SEPARATOR}{_PARTIAL_LABEL}\d{{1,3}})*(?:{_SEPARATOR}|\s+)?)?|\^"
+)
 _BLANK = re.compile(r"\s*")
 _WORD = re.compile(r"[^\W\d_]", re.UNICODE)
 MAX_RANGE = 20
@@ -84,7 +93,7 @@ def disarm(text: str) -> str:
     return _GROUP.sub(lambda group: group.group().translate(_ROUND), text)
 
 
-_ROUND = str.maketrans({"[": "(", "［": "(", "【": "(", "]": ")", "］": ")", "】": ")"})
+_ROUND = str.maketrans({"[": "(", "［": "(", "【": "(", "]": ")", "］": ")", "】": ")", "^": ""})
 
 
 def stable_end(text: str) -> int:
@@ -131,6 +140,7 @@ def _attach(claims: list[Claim], numbers: tuple[int, ...]) -> None:
 def _numbers(group: str) -> tuple[int, ...]:
     out: list[int] = []
     for inner in re.findall(r"[\[［【]([^\]］】]*)[\]］】]", group):
+        inner = re.sub(r"[^\d,，、;；\-–]", " ", inner)  # labels and carets
         for part in re.split(r"\s*[,，、;；]\s*", inner.strip()):
             bounds = [int(b) for b in re.split(r"\s*[-–]\s*", part) if b]
             if len(bounds) == 2 and 0 <= bounds[1] - bounds[0] <= MAX_RANGE:

@@ -7,11 +7,14 @@ every passage the generator was given (``qa.citations.support``):
 * when none of them does (or a number names no passage), the best supporting
   passage replaces them (``corrected``); when no passage supports the claim, its
   numbers are removed and it is flagged ``unsupported``;
-* a claim without numbers that no passage supports is flagged ``uncited``,
-  except introductions (ending in a colon), the decline sentence, the
-  general-knowledge heading and everything after it (with ``QA_GROUNDING=general``
-  only: under ``strict`` the heading is ordinary text and what follows is checked);
-* a claim too short to measure keeps the numbers that name a passage.
+* a claim without numbers that a passage supports gets that passage's number
+  (small models often write no marker at all; it counts as one marker checked and
+  corrected); one that no passage supports is flagged ``uncited``, except
+  introductions (ending in a colon), the decline sentence, the general-knowledge
+  heading and everything after it (with ``QA_GROUNDING=general`` only: under
+  ``strict`` the heading is ordinary text and what follows is checked);
+* a claim too short to measure keeps the numbers that name a passage; without
+  numbers, it gets the first passage that holds it word for word ("3.71万人").
 
 Generated text is also put into the question's script (OpenCC), in case the
 model drifted from traditional to simplified Chinese or back.  A `Session`
@@ -211,12 +214,20 @@ class Session:
         t.checked += len(claim.numbers)
         valid = tuple(n for n in claim.numbers if n in self.columns)
         if not profile.measurable:
+            if not claim.numbers and (n := self._verbatim(claim)) is not None:
+                t.checked += 1
+                t.corrected += 1
+                return claim.with_numbers((n,)), None
             t.removed += len(claim.numbers) - len(valid)
             return claim.with_numbers(valid), None
         best = int(np.argmax(row)) if row.size else -1
         supported = best >= 0 and row[best] >= threshold
         if not claim.numbers:
-            return claim, None if supported else "uncited"
+            if not supported:
+                return claim, "uncited"
+            t.checked += 1  # a missing marker, supplied: counted as one checked and corrected
+            t.corrected += 1
+            return claim.with_numbers((self.evidence[best].n,)), None
         keep = tuple(n for n in valid if row[self.columns[n]] >= threshold)
         if keep:
             t.removed += len(claim.numbers) - len(keep)
@@ -227,6 +238,13 @@ class Session:
             return claim.with_numbers((self.evidence[best].n,)), None
         t.removed += len(claim.numbers)
         return claim.with_numbers(()), "unsupported"
+
+    def _verbatim(self, claim: Claim) -> int | None:
+        """The first passage holding a short uncited claim word for word (folded), if any."""
+        plain = _plain(claim.text)
+        if len(plain) < 2:
+            return None
+        return next((e.n for e in self.evidence if plain in _PLAIN.sub("", e.folded)), None)
 
 
 def _flag(claim: Claim, reason: Reason, offset: int) -> Flag:
