@@ -3,7 +3,10 @@
 ``api.cli`` adds this command to ``qa`` through `add_parser`; importing this module is light
 (the harness and the models load when the command runs).
 
-Leaves out: the measuring itself (``evaluation.evaluate``) and the report (``evaluation.report``).
+With ``--llm URL`` it measures generated answers instead (``evaluation.llm_eval``).
+
+Leaves out: the measuring itself (``evaluation.evaluate``, ``evaluation.llm_eval``) and the
+reports (``evaluation.report``, ``evaluation.llm_report``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,18 @@ def add_parser(sub: Any) -> None:
         default=None,
         help="exit 1 if any set's hybrid hit@5 is below this floor",
     )
+    p.add_argument(
+        "--llm",
+        default=None,
+        metavar="URL",
+        help="measure generated answers from the OpenAI-compatible server at URL instead "
+        "(a seeded sample of --llm-limit questions per set; see docs/llm.md)",
+    )
+    p.add_argument("--llm-model", default="local", help="model name sent to the --llm server")
+    p.add_argument("--llm-limit", type=int, default=50, help="questions per set with --llm")
+    p.add_argument(
+        "--llm-timeout", type=float, default=300.0, help="seconds per LLM request with --llm"
+    )
     p.set_defaults(run=run)
 
 
@@ -56,6 +71,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from qa.runtime import load_embedder
 
     sets = [s.strip() for s in args.sets.split(",") if s.strip()] if args.sets else None
+    if args.llm:
+        return run_llm(args, settings, sets)
     sizes = tuple(dict.fromkeys(int(x) for x in (args.chunk_tokens or "").split(",") if x.strip()))
     for size in sizes:  # the same bounds as QA_CHUNK_TOKENS (and QA_CHUNK_OVERLAP below half)
         settings.model_validate(settings.model_dump() | {"chunk_tokens": size})
@@ -81,4 +98,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if low:
             print(f"error: hit@5 below the floor {args.min_hit5}: {low}", file=sys.stderr)
             return 1
+    return 0
+
+
+def run_llm(args: argparse.Namespace, settings: Settings, sets: list[str] | None) -> int:
+    """``qa eval --llm URL``: generated answers on ``--llm-limit`` questions per set."""
+    from evaluation import data as eval_data
+    from evaluation import llm_eval, llm_report
+    from qa.retrieval.crosslingual import Dictionary
+    from qa.runtime import load_embedder
+
+    settings = llm_eval.llm_settings(settings, args.llm, args.llm_model, args.llm_timeout)
+    data = eval_data.load(args.data, sets, args.llm_limit, args.pool)
+    results = llm_eval.run(
+        settings,
+        data,
+        load_embedder(settings, batch=True),
+        Dictionary.load(),
+        cache_dir=args.cache,
+        out_dir=args.out,
+    )
+    print(llm_report.markdown(llm_report.summarise(results), settings))
+    print(f"report: {args.out / 'report.md'}, {args.out / 'report.json'}")
     return 0
