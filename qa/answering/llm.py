@@ -8,8 +8,9 @@ and returns, or streams, the model's raw reply; `LLMRewriter` asks it for a
 standalone version of a follow-up question (``prompts/rewrite.txt``, the
 conversation fenced and its tags escaped like the answer prompt's passages).  Any
 failure — connection refused, timeout, an error status, an empty or
-malformed reply — raises `GenerationError` from the generator, while the
-rewriter falls back to the heuristic with a notice.  A ``<think>…</think>``
+malformed reply, one of only markers and numbers ("[1][3]") — raises
+`GenerationError` from the generator, while the rewriter falls back to the
+heuristic with a notice.  A ``<think>…</think>``
 preamble (reasoning models served raw) is dropped.  Any LangChain
 ``BaseChatModel`` works, which is how tests use LangChain's fake chat models.
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("article_qa.llm")
 _THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.DOTALL)
+_WORD = re.compile(r"[^\W\d_]", re.UNICODE)
 MAX_TURN_CHARS = 400
 
 
@@ -87,7 +89,7 @@ class LLMGenerator:
             reply = self.model.invoke(messages)
         except Exception as exc:
             raise GenerationError(_describe(exc)) from exc
-        return Draft(_without_thinking(reply_text(reply)), sources, mode="llm")
+        return Draft(_with_words(_without_thinking(reply_text(reply))), sources, mode="llm")
 
     def stream(self, query: Query, hits: list[Hit]) -> Iterator[Sources | str | Draft]:
         messages, sources = self.prompt.build(query, hits)
@@ -110,7 +112,7 @@ class LLMGenerator:
                 close()  # stops the HTTP stream when the client has gone
         if not "".join(parts).strip():
             raise GenerationError("The model returned an empty reply.")
-        yield Draft("".join(parts), sources, mode="llm")
+        yield Draft(_with_words("".join(parts)), sources, mode="llm")
 
 
 class LLMRewriter:
@@ -195,6 +197,14 @@ def _without_thinking(text: str) -> str:
     if not stripped.strip():
         raise GenerationError("The model returned only its reasoning, no answer.")
     return stripped
+
+
+def _with_words(text: str) -> str:
+    """``text``, unless it is only markers and numbers ("[1][3]", "1 [3]": a small model's
+    reply that says nothing), which is a failed generation."""
+    if not _WORD.search(strip_markers(text)):
+        raise GenerationError(f"The model's reply has no words: {text[:80]!r}.")
+    return text
 
 
 def _describe(exc: Exception) -> str:
