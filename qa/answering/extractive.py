@@ -42,7 +42,7 @@ from qa.retrieval.retrieve import Hit, keyword_coverage
 MAX_SENTENCES = 3
 MAX_CHARS = 600
 MIN_SENTENCE_CHARS = 12
-RANK_BONUS = 0.15
+RANK_BONUS = 0.3
 KEEP_RATIO = 0.5
 TITLE_WEIGHT = 1.0  # the title's keywords count as in every sentence of its article
 TYPE_BONUS = 0.1  # a sentence holding a phrase of the asked type (a year for "when")
