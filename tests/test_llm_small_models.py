@@ -73,9 +73,14 @@ def test_the_working_language_follows_the_passages_script(make):
     assert "Write the whole answer in English" in messages[0].content
 
 
-@pytest.mark.parametrize("reply", ["[1][3]", "1 [3]", "【2】。"])
+@pytest.mark.parametrize("reply", ["[1][3]", "【2】。", " [1] [2] "])
 def test_a_reply_of_only_markers_falls_back_to_the_extractive_answer(make, reply):
     answer = make(scripted(reply)).ask(QUESTION)
     assert answer.mode == "extractive" and answer.notices[-1].code == "llm_unavailable"
     streamed = list(make(scripted(reply)).stream(QUESTION))[-1].answer
     assert streamed.mode == "extractive" and streamed.citations
+
+
+def test_a_bare_number_is_an_answer(make):
+    answer = make(scripted("8[1]")).ask(QUESTION)
+    assert answer.mode == "llm" and answer.text.startswith("8")

@@ -8,7 +8,7 @@ and returns, or streams, the model's raw reply; `LLMRewriter` asks it for a
 standalone version of a follow-up question (``prompts/rewrite.txt``, the
 conversation fenced and its tags escaped like the answer prompt's passages).  Any
 failure — connection refused, timeout, an error status, an empty or
-malformed reply, one of only markers and numbers ("[1][3]") — raises
+malformed reply, one of only citation markers ("[1][3]") — raises
 `GenerationError` from the generator, while the rewriter falls back to the
 heuristic with a notice.  A ``<think>…</think>``
 preamble (reasoning models served raw) is dropped.  Any LangChain
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("article_qa.llm")
 _THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.DOTALL)
-_WORD = re.compile(r"[^\W\d_]", re.UNICODE)
+_WORD = re.compile(r"[^\W_]", re.UNICODE)
 MAX_TURN_CHARS = 400
 
 
@@ -200,8 +200,8 @@ def _without_thinking(text: str) -> str:
 
 
 def _with_words(text: str) -> str:
-    """``text``, unless it is only markers and numbers ("[1][3]", "1 [3]": a small model's
-    reply that says nothing), which is a failed generation."""
+    """``text``, unless it is only markers ("[1][3]": a small model's reply that says
+    nothing), which is a failed generation.  A bare number ("3[3]") is an answer."""
     if not _WORD.search(strip_markers(text)):
         raise GenerationError(f"The model's reply has no words: {text[:80]!r}.")
     return text
