@@ -38,6 +38,7 @@ from qa.answering.extractive import ExtractiveGenerator
 from qa.citations.support import SupportConfig, SupportScorer
 from qa.citations.verify import Verifier
 from qa.retrieval.crosslingual import Dictionary
+from qa.retrieval.rerank import Reranker
 from qa.retrieval.retrieve import RetrievalConfig
 from qa.service import QAService
 from qa.settings import Settings
@@ -89,7 +90,9 @@ def load_aux_embedder(settings: Settings) -> Embedder | None:
     return USEEmbedder()
 
 
-def retrieval_config(settings: Settings) -> RetrievalConfig:
+def retrieval_config(settings: Settings, dictionary: Dictionary | None = None) -> RetrievalConfig:
+    """The retrieval parameters; with ``dictionary``, the English reranker too (QA_RERANK)."""
+    reranker = Reranker.load(dictionary.glosses) if settings.rerank and dictionary else None
     return RetrievalConfig(
         top_k=settings.top_k,
         candidates=settings.candidates,
@@ -105,6 +108,7 @@ def retrieval_config(settings: Settings) -> RetrievalConfig:
         pool=settings.candidate_pool,
         ef_search=settings.hnsw_ef_search,
         exhaustive=settings.exhaustive_retrieval,
+        reranker=reranker,
     )
 
 
@@ -233,7 +237,7 @@ def assemble(
         index=index,
         embedder=models.embedder,
         generator=generator or (llm.generator if llm else extractive),
-        config=retrieval_config(settings),
+        config=retrieval_config(settings, models.dictionary),
         dictionary=models.dictionary,
         max_question_chars=settings.max_question_chars,
         fallback=extractive if llm else None,

@@ -142,6 +142,11 @@ class Settings(EmbedSettings, BackendSettings):
     crosslingual_weight: float = Field(
         1.0, ge=0.0, le=5.0, description="Weight of that encoder in English questions' fusion."
     )
+    rerank: bool = Field(
+        True,
+        description="Re-score English questions' best candidates with the learned linear "
+        "reranker (qa/retrieval/models/rerank_en.json; docs/evaluation.md).",
+    )
     min_dense_score: float = Field(
         0.90,
         ge=-1.0,

@@ -44,6 +44,12 @@ class Scored:
     sd: float
     score: Callable[[np.ndarray], np.ndarray]  # exact scores of any chunk ids
 
+    def zscores(self, ids: np.ndarray) -> np.ndarray:
+        """The exact scores of ``ids`` standardised by this retriever's statistics."""
+        if self.sd <= 0:
+            return np.zeros(len(ids))
+        return (self.score(ids).astype(np.float64) - self.mean) / self.sd
+
 
 class Retrievers(Protocol):
     """Candidates with exact scores and whole-version statistics, per retriever."""

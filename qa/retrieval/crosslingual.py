@@ -10,6 +10,11 @@ first; each key yields its best three simplified headwords, weighted by the
 gloss's position in its entry and the word's frequency in jieba's dictionary.
 Numbers are kept at weight 2 and unmatched Latin words at 0.5.
 
+The reverse map, each simplified headword to the stemmed words of its first
+three glosses (``Dictionary.glosses``), lets a reranker match an English
+question against a Chinese passage's words without choosing a sense
+(``qa.retrieval.rerank``).
+
 Leaves out: transliteration of names CC-CEDICT lacks, and word-sense choice.
 """
 
@@ -40,7 +45,9 @@ def stem(word: str) -> str:
     for suffix, repl, min_len in (
         ("ies", "y", 5),
         ("sses", "ss", 5),
-        ("es", "", 5),
+        ("xes", "x", 5),
+        ("ches", "ch", 6),
+        ("shes", "sh", 6),
         ("s", "", 4),
         ("ing", "", 6),
         ("ed", "", 5),
@@ -72,14 +79,20 @@ def _gloss_keys(gloss: str, proper: bool) -> list[tuple[str, ...]]:
 class Dictionary:
     """English n-gram (stemmed) → best simplified Chinese words with weights."""
 
-    def __init__(self, index: dict[tuple[str, ...], list[tuple[str, float]]]) -> None:
+    def __init__(
+        self,
+        index: dict[tuple[str, ...], list[tuple[str, float]]],
+        glosses: dict[str, frozenset[str]] | None = None,
+    ) -> None:
         self.index = index
+        self.glosses = glosses or {}
 
     @classmethod
     def load(cls, path: Path | None = None, frequency: dict[str, int] | None = None) -> Dictionary:
         text = (path or _bundled_path()).read_text(encoding="utf-8")
         freq = frequency if frequency is not None else _jieba_frequency()
         scored: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
+        reverse: dict[str, set[str]] = defaultdict(set)
         for line in text.splitlines():
             match = _ENTRY.match(line)
             if not match or line.startswith("#"):
@@ -87,12 +100,14 @@ class Dictionary:
             _, simplified, pinyin, glosses = match.groups()
             proper = pinyin[:1].isupper()
             prior = math.log(2 + freq.get(simplified, 0))
+            reverse[simplified].update(_gloss_words(glosses))
             for position, gloss in enumerate(glosses.split("/")):
                 for key in _gloss_keys(gloss, proper):
                     score = prior / (1 + position)
                     if score > scored[key].get(simplified, 0.0):
                         scored[key][simplified] = score
-        return cls({k: _best(v) for k, v in scored.items()})
+        glossed = {word: frozenset(stems) for word, stems in reverse.items() if stems}
+        return cls({k: _best(v) for k, v in scored.items()}, glossed)
 
     def translate(self, question: str) -> list[dict[str, float]]:
         """Groups of alternative search terms, one group per English word or phrase.
@@ -117,6 +132,17 @@ class Dictionary:
 
 
 _STEMMED_STOPWORDS = frozenset(stem(w) for w in EN_STOPWORDS) | EN_STOPWORDS
+
+
+def content_stems(text: str) -> list[str]:
+    """The stemmed English words of ``text`` that are not stop words (nor single letters)."""
+    return [w for w in _words(text) if w not in _STEMMED_STOPWORDS and len(w) > 1]
+
+
+def _gloss_words(glosses: str) -> list[str]:
+    """The content stems of an entry's first three glosses (its main senses)."""
+    kept = [g for g in glosses.split("/")[:3] if not _SKIP_GLOSS.match(g)]
+    return content_stems(_PAREN.sub(" ", " ".join(kept)))
 
 
 def _best(candidates: dict[str, float]) -> list[tuple[str, float]]:

@@ -26,7 +26,7 @@ Leaves out: embedding the question (the caller passes the vector) and answering.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -38,6 +38,7 @@ from index.text.textnorm import general_idf
 from qa.retrieval import candidates as cand
 from qa.retrieval.fusion import rrf, zscore
 from qa.retrieval.query import Query
+from qa.retrieval.rerank import Candidates, Reranker
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class RetrievalConfig:
     pool: int = 400
     ef_search: int = 1024
     exhaustive: bool = False
+    reranker: Reranker | None = field(default=None, compare=False, repr=False)
 
 
 def retrieve(
@@ -154,6 +156,26 @@ def _score_fusion(
     """Z-score fusion of e5, BM25 and (English) the cross-lingual encoder, over candidates."""
     if config.exhaustive:
         return _exhaustive_fusion(index, vector, aux_vector, query, config, exclude)
+    reranker = config.reranker if query.translated else None
+    if reranker is None:
+        return cand.fuse(
+            _lists(index, vector, aux_vector, query, config, exclude),
+            _excluded(index, exclude),
+            config.candidates,
+        )
+    found = first_stage(index, vector, aux_vector, query, config, exclude, reranker.candidates)
+    return _reranked(index, query, reranker, found)
+
+
+def _lists(
+    index: IndexView,
+    vector: np.ndarray,
+    aux_vector: np.ndarray | None,
+    query: Query,
+    config: RetrievalConfig,
+    exclude: frozenset[str],
+) -> list[cand.Scored]:
+    """Each retriever's candidates: e5, BM25 and (English, if indexed) the cross-lingual one."""
     weight = config.translated_keyword_weight if query.translated else config.keyword_weight
     pool = config.pool + sum(index.chunk_counts.get(d, 0) for d in exclude)
     ef = config.ef_search
@@ -161,7 +183,35 @@ def _score_fusion(
     lists = [found.dense(vector, pool, 1.0, ef), found.keyword(query.flat_terms(), pool, weight)]
     if query.translated and found.has_aux and aux_vector is not None:
         lists.append(found.aux(aux_vector, pool, config.aux_weight, ef))
-    return cand.fuse(lists, _excluded(index, exclude), config.candidates)
+    return lists
+
+
+def first_stage(
+    index: IndexView,
+    vector: np.ndarray,
+    aux_vector: np.ndarray | None,
+    query: Query,
+    config: RetrievalConfig,
+    exclude: frozenset[str],
+    n: int,
+) -> Candidates:
+    """The ``n`` best fused candidates with each retriever's z-scores (the reranker's input)."""
+    lists = _lists(index, vector, aux_vector, query, config, exclude)
+    fused = cand.fuse(lists, _excluded(index, exclude), n)
+    ids = np.fromiter(fused, dtype=np.int64, count=len(fused))
+    z = [s.zscores(ids) for s in lists] + [np.zeros(len(ids))] * (3 - len(lists))
+    return Candidates(ids, np.fromiter(fused.values(), dtype=np.float64, count=len(ids)), *z)
+
+
+def _reranked(
+    index: IndexView, query: Query, reranker: Reranker, found: Candidates
+) -> dict[int, float]:
+    """The candidates re-scored by the learned second stage, best first."""
+    if len(found.ids) == 0:
+        return {}
+    scores = reranker.score(index, query, found)
+    order = np.argsort(-scores, kind="stable")
+    return {int(found.ids[i]): float(scores[i]) for i in order}
 
 
 def _exhaustive_fusion(
