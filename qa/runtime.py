@@ -38,6 +38,7 @@ from qa.answering.extractive import ExtractiveGenerator
 from qa.citations.support import SupportConfig, SupportScorer
 from qa.citations.verify import Verifier
 from qa.retrieval.crosslingual import Dictionary
+from qa.retrieval.decide import Decider
 from qa.retrieval.rerank import Reranker
 from qa.retrieval.retrieve import RetrievalConfig
 from qa.service import QAService
@@ -91,8 +92,9 @@ def load_aux_embedder(settings: Settings) -> Embedder | None:
 
 
 def retrieval_config(settings: Settings, dictionary: Dictionary | None = None) -> RetrievalConfig:
-    """The retrieval parameters; with ``dictionary``, the English reranker too (QA_RERANK)."""
+    """The retrieval parameters and decline model; with ``dictionary``, the English reranker."""
     reranker = Reranker.load(dictionary.glosses) if settings.rerank and dictionary else None
+    decider = Decider.load() if settings.calibrated_decline else None
     return RetrievalConfig(
         top_k=settings.top_k,
         candidates=settings.candidates,
@@ -109,6 +111,7 @@ def retrieval_config(settings: Settings, dictionary: Dictionary | None = None) -
         ef_search=settings.hnsw_ef_search,
         exhaustive=settings.exhaustive_retrieval,
         reranker=reranker,
+        decider=decider,
     )
 
 

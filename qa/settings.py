@@ -147,6 +147,12 @@ class Settings(EmbedSettings, BackendSettings):
         description="Re-score English questions' best candidates with the learned linear "
         "reranker (qa/retrieval/models/rerank_en.json; docs/evaluation.md).",
     )
+    calibrated_decline: bool = Field(
+        True,
+        description="Decide whether the passages answer with the calibrated model per "
+        "language (qa/retrieval/models/decline.json; docs/evaluation.md) instead of the "
+        "three thresholds below.",
+    )
     min_dense_score: float = Field(
         0.90,
         ge=-1.0,

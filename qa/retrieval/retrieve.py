@@ -36,6 +36,7 @@ from index.store.loader import LoadedIndex
 from index.store.view import IndexView
 from index.text.textnorm import general_idf
 from qa.retrieval import candidates as cand
+from qa.retrieval.decide import Decider
 from qa.retrieval.fusion import rrf, zscore
 from qa.retrieval.query import Query
 from qa.retrieval.rerank import Candidates, Reranker
@@ -68,6 +69,7 @@ class RetrievalConfig:
     ef_search: int = 1024
     exhaustive: bool = False
     reranker: Reranker | None = field(default=None, compare=False, repr=False)
+    decider: Decider | None = field(default=None, compare=False, repr=False)
 
 
 def retrieve(
@@ -267,8 +269,11 @@ def group_weights(index: IndexView, group: dict[str, float]) -> dict[str, float]
 def is_relevant(hits: list[Hit], query: Query, config: RetrievalConfig) -> bool:
     """Whether any hit is close enough, in meaning or in keywords, to answer from.
 
-    Cosines across languages run lower than within one, so English questions
-    over Chinese text have their own threshold.
+    With a fitted ``config.decider`` (``qa.retrieval.decide``) its calibrated
+    model decides.  Otherwise two thresholds do; cosines across languages run
+    lower than within one, so English questions over Chinese text have their own.
     """
+    if config.decider is not None:
+        return config.decider.answers(hits, query)
     floor = config.min_dense_score_crosslingual if query.translated else config.min_dense_score
     return any(h.dense >= floor or h.coverage >= config.min_keyword_coverage for h in hits)
