@@ -34,6 +34,7 @@ from index.store.view import IndexView
 from index.text.textnorm import warm_up
 from qa.answer import Generator
 from qa.answering.conversation import HeuristicRewriter, Rewriter
+from qa.answering import spans
 from qa.answering.extractive import ExtractiveGenerator
 from qa.citations.support import SupportConfig, SupportScorer
 from qa.citations.verify import Verifier
@@ -217,6 +218,7 @@ def load_models(
     aux_embedder: Embedder | None = None,
 ) -> Models:
     warm_up()
+    spans.warm_up()  # the part-of-speech tagger, or the first who/where question pays 1.5 s
     return Models(
         embedder=embedder or load_embedder(settings),
         dictionary=dictionary or Dictionary.load(),
