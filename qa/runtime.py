@@ -33,8 +33,8 @@ from index.store.milvus.reader import open_milvus
 from index.store.view import IndexView
 from index.text.textnorm import warm_up
 from qa.answer import Generator
-from qa.answering.conversation import HeuristicRewriter, Rewriter
 from qa.answering import spans
+from qa.answering.conversation import HeuristicRewriter, Rewriter
 from qa.answering.extractive import ExtractiveGenerator
 from qa.citations.support import SupportConfig, SupportScorer
 from qa.citations.verify import Verifier
