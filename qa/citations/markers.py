@@ -28,7 +28,9 @@ from dataclasses import dataclass, replace
 _LABEL = r"(?:(?i:passages?|sources?|refs?)\s*|(?:段落|文段|来源|來源|资料|資料)\s*)?"
 _NUMBERS = rf"{_LABEL}\d{{1,3}}(?:\s*(?:[,，、;；]|[-–])\s*{_LABEL}\d{{1,3}})*"
 # "[1]", and the footnote spellings "[^1]" and "^[1]"
-_MARKER = rf"[ \t]*\^?[\[［【]\s*\^?\s*{_NUMBERS}\s*[\]］】]"
+# (A match starts only where a run of blanks starts: from every blank of a long run, the
+# leading "[ \t]*" made reading 5,000 blanks after "[1" take seconds.)
+_MARKER = rf"(?<![ \t])[ \t]*\^?[\[［【]\s*(?:\^\s*)?{_NUMBERS}\s*[\]］】]"
 _GROUP = re.compile(rf"(?:{_MARKER})+")
 _END = re.compile(r"(?:[。！？；!?;]+|…+|\.(?=\s)|\n)[”’」』）)》\"']*")
 _SEPARATOR = r"\s*(?:[,，、;；]|[-–])\s*"
