@@ -71,7 +71,11 @@ def main() -> None:
             old = is_relevant(hits, query, config)
             rows[group(query)].append((number, [values[n] for n in USED], answerable, old))
     models = {name: _fit(name, group_rows, args.recall_drop) for name, group_rows in rows.items()}
-    body = {"models": models, "fitted_on": f"{len(data.questions)} dev questions, twice each"}
+    body = {
+        "models": models,
+        "embedder": embedder.model_id,
+        "fitted_on": f"{len(data.questions)} dev questions, twice each",
+    }
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
     tmp.replace(args.out)

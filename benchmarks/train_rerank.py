@@ -81,7 +81,7 @@ def main() -> None:
         rows.append((q, found.ids, x, y))
     out_of_fold = _cross_validated(rows, args.c)
     _report(index, rows, out_of_fold)
-    _write(rows, args.c, args.out)
+    _write(rows, args.c, args.out, embedder.model_id)
 
 
 def _cross_validated(rows: list, c: float) -> list[np.ndarray]:
@@ -118,7 +118,7 @@ def _report(index: object, rows: list, scores: list[np.ndarray]) -> None:
             print(f"{set_name} ({n}) {name}: hit@1 {h1:.3f} hit@5 {h5:.3f} MRR@10 {mrr:.3f}")
 
 
-def _write(rows: list, c: float, out: Path) -> None:
+def _write(rows: list, c: float, out: Path, embedder_id: str) -> None:
     from sklearn.preprocessing import StandardScaler
 
     x = np.concatenate([r[2] for r in rows])
@@ -132,6 +132,7 @@ def _write(rows: list, c: float, out: Path) -> None:
         "coef": model.coef_[0].round(6).tolist(),
         "intercept": round(float(model.intercept_[0]), 6),
         "candidates": CANDIDATES,
+        "embedder": embedder_id,
         "fitted_on": f"{len(rows)} English dev questions (xquad-en2zh, mlqa-en2zh), C={c}",
     }
     tmp = out.with_suffix(".tmp")

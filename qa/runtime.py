@@ -92,10 +92,19 @@ def load_aux_embedder(settings: Settings) -> Embedder | None:
     return USEEmbedder()
 
 
-def retrieval_config(settings: Settings, dictionary: Dictionary | None = None) -> RetrievalConfig:
-    """The retrieval parameters and decline model; with ``dictionary``, the English reranker."""
+def retrieval_config(
+    settings: Settings, dictionary: Dictionary | None = None, embedder: str = DEFAULT_MODEL_NAME
+) -> RetrievalConfig:
+    """The retrieval parameters, with the learned models fitted for ``embedder``.
+
+    The English reranker needs ``dictionary``; either model is left out (the
+    fused ranking, the fixed thresholds) when switched off or fitted on the
+    scores of another embedding model.
+    """
     reranker = Reranker.load(dictionary.glosses) if settings.rerank and dictionary else None
     decider = Decider.load() if settings.calibrated_decline else None
+    reranker = reranker if reranker and reranker.embedder == embedder else None
+    decider = decider if decider and decider.embedder == embedder else None
     return RetrievalConfig(
         top_k=settings.top_k,
         candidates=settings.candidates,
@@ -242,7 +251,7 @@ def assemble(
         index=index,
         embedder=models.embedder,
         generator=generator or (llm.generator if llm else extractive),
-        config=retrieval_config(settings, models.dictionary),
+        config=retrieval_config(settings, models.dictionary, models.embedder.model_id),
         dictionary=models.dictionary,
         max_question_chars=settings.max_question_chars,
         fallback=extractive if llm else None,

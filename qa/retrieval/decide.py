@@ -21,7 +21,9 @@ all from the retrieved hits:
 
 The model gives the probability that the passages answer; the question is
 answered at ``threshold`` or above (chosen on dev to keep answered questions
-answered, see the training script).  Each model is data in
+answered, see the training script).  Cosines are the embedding model's own
+scale, so a model applies only to the embedder it was fitted with
+(``Decider.embedder``); with any other the fixed thresholds decide.  Each model is data in
 ``qa/retrieval/models/decline.json``.
 
 Leaves out: answer types and anything the generator knows; retrieval itself.
@@ -107,6 +109,7 @@ class Decider:
     """The fitted models by language group: ``zh`` and ``en``."""
 
     models: dict[str, Model]
+    embedder: str = ""  # the model whose cosines it was fitted on
 
     @classmethod
     def load(cls, path: Path | None = None) -> Decider:
@@ -126,7 +129,7 @@ class Decider:
             )
         if set(models) != {"zh", "en"}:
             raise ValueError(f"the decline model needs groups zh and en, has {sorted(models)}")
-        return cls(models)
+        return cls(models, str(raw.get("embedder", "")))
 
     def probability(self, hits: Sequence[Evidence], query: Query) -> float:
         """The probability that ``hits`` answer ``query`` (0 when there are none)."""

@@ -18,7 +18,8 @@ grouped cross-validation; figures in docs/evaluation.md) over these features:
 - ``coverage``: the idf-weighted share of translated keyword groups in the chunk.
 
 The model is data (``qa/retrieval/models/rerank_en.json``): feature names,
-standardisation and weights.  A model whose features this code does not know
+standardisation, weights and the embedder it was fitted with (it applies to
+that embedder only).  A model whose features this code does not know
 is refused at load.
 
 Leaves out: Chinese questions (their first stage is strong; not measured to
@@ -79,6 +80,7 @@ class Reranker:
     intercept: float
     candidates: int
     glosses: Mapping[str, frozenset[str]]
+    embedder: str = ""  # the model whose z-scores it was fitted on
 
     @classmethod
     def load(cls, glosses: Mapping[str, frozenset[str]], path: Path | None = None) -> Reranker:
@@ -94,6 +96,7 @@ class Reranker:
             intercept=float(raw["intercept"]),
             candidates=int(raw["candidates"]),
             glosses=glosses,
+            embedder=str(raw.get("embedder", "")),
         )
 
     def score(self, index: IndexView, query: Query, found: Candidates) -> np.ndarray:
