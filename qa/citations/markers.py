@@ -103,7 +103,9 @@ def stable_end(text: str) -> int:
     stable = 0
     for end in _END.finditer(text):
         position = end.end()
-        while group := _GROUP.match(text, _blank_end(text, position)):
+        while group := _GROUP.match(text, position) or _GROUP.match(
+            text, _blank_end(text, position)
+        ):  # a marker's own blanks are part of it: from their end, the look-behind refuses it
             position = group.end()
         rest = _blank_end(text, position)  # where the next claim begins, if any
         if rest < len(text) and not _PARTIAL.fullmatch(text, rest):
