@@ -6,7 +6,7 @@ starts ``qa serve`` on a free loopback port in a child process, sends 105 mixed
 English / simplified / traditional questions (three rounds; the first is
 warm-up and not counted), and prints latency p50/p95/max as seen by the
 client, the server-side timings, and the server's peak RSS (VmHWM).
-Targets on 2 cores: p50 <= 60 ms, p95 <= 150 ms.
+Targets on 2 cores: p50 <= 40 ms (issue 17), p95 <= 150 ms.
 """
 
 from __future__ import annotations
@@ -128,6 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "QA_INDEX_DIR": str(Path(tmp) / "index"), "HF_HUB_OFFLINE": "1"}
+        env["QA_RATE_LIMIT"] = "0"  # 105 questions a round from one client: measure, not limit
         os.environ.update(env)
         settings = Settings()
         build_index(settings)
