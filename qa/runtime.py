@@ -245,7 +245,7 @@ def assemble(
         models.aux(settings)
     extractive = ExtractiveGenerator(index)
     chat_model = models.chat_model
-    llm = _llm_parts(settings, chat_model, extractive) if chat_model is not None else None
+    llm = _llm_parts(settings, chat_model, index) if chat_model is not None else None
     scorer = SupportScorer(index, models.embedder, models.dictionary, support_config(settings))
     return QAService(
         index=index,
@@ -289,11 +289,11 @@ class _LLMParts:
     rewriter: Rewriter
 
 
-def _llm_parts(settings: Settings, chat_model: BaseChatModel, extractive: Generator) -> _LLMParts:
+def _llm_parts(settings: Settings, chat_model: BaseChatModel, index: IndexView) -> _LLMParts:
     from qa.answering.llm import LLMGenerator, LLMRewriter
     from qa.answering.prompting import AnswerPrompt
 
-    prompt = AnswerPrompt(settings.grounding, settings.llm_context_tokens)
+    prompt = AnswerPrompt(settings.grounding, settings.llm_context_tokens, index)
     heuristic = HeuristicRewriter()
     rewriter: Rewriter = heuristic
     if settings.llm_rewrite:

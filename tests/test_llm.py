@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage
 from pydantic import ValidationError
 
 from api.app import create_app
+from index.text.chunk import count_tokens
 from qa.answer import GenerationError, Sources
 from qa.answering.conversation import HeuristicRewriter
 from qa.answering.extractive import ExtractiveGenerator
@@ -83,6 +84,44 @@ def test_passages_are_packed_to_the_token_budget(make):
     assert 1 <= len(pack(hits, 400)) < len(hits)
     [cut] = pack(hits, 60)
     assert hits[0].chunk.text.startswith(cut.chunk.text) and cut.chunk.text != hits[0].chunk.text
+
+
+def test_spare_budget_widens_passages_by_their_neighbouring_chunks(make):
+    service = make(scripted("unused"))
+    _, all_hits, _ = hits_for(service)
+    index = service.index
+    together = pack(all_hits, 100_000, index)  # two hits of an article share no chunk
+    spans = sorted((h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in together)
+    assert all(a[0] != b[0] or a[2] <= b[1] for a, b in zip(spans, spans[1:]))
+    hits = [
+        h
+        for i, h in enumerate(all_hits)
+        if h.chunk.doc_id not in {g.chunk.doc_id for g in all_hits[:i]}
+    ]
+    wide = pack(hits, 100_000, index)
+    assert [h.chunk.id for h in wide] == [h.chunk.id for h in hits]
+    for plain, grown in zip(hits, wide, strict=True):
+        chunks = index.doc_chunks[plain.chunk.doc_id]
+        at = next(i for i, c in enumerate(chunks) if c.id == plain.chunk.id)
+        assert grown.chunk.start == chunks[max(at - 1, 0)].start
+        assert grown.chunk.end == chunks[min(at + 1, len(chunks) - 1)].end
+        assert (
+            grown.chunk.text == index.texts[plain.chunk.doc_id][grown.chunk.start : grown.chunk.end]
+        )
+    plain_cost = sum(count_tokens(h.chunk.text) + 48 for h in pack(hits, 100_000))
+    tight = pack(hits, plain_cost, index)
+    assert [h.chunk.text for h in tight] == [h.chunk.text for h in hits]  # nothing to spare
+    top = hits[0].chunk
+    neighbours = index.doc_chunks[top.doc_id]
+    one_more = next(c for c in neighbours if c.id != top.id and abs(c.number - top.number) == 1)
+    some = pack(hits, plain_cost + count_tokens(one_more.text), index)
+    assert some[0].chunk.text != top.text and top.text in some[0].chunk.text  # the best first
+    assert [h.chunk.text for h in some[1:]] == [h.chunk.text for h in hits[1:]]
+    _, sources = AnswerPrompt("strict", 100_000, index).build(hits_for(service)[0], hits)
+    assert (sources[0].passage_start, sources[0].passage_end) == (
+        wide[0].chunk.start,
+        wide[0].chunk.end,
+    )
 
 
 # the generator ---------------------------------------------------------------------------

@@ -4,7 +4,11 @@ Passages go in retrieval order, each fenced as a ``<passage n="…">`` …
 ``</passage>`` block holding ``[n] title (date, outlet)`` and its text
 (``prompts/passage.txt``), while they fit ``QA_LLM_CONTEXT_TOKENS`` (tiktoken
 cl100k, the chunker's own count); a first passage longer than the whole budget
-is cut to it.  The system message (``prompts/answer_system.txt``) holds the
+is cut to it.  Tokens the passages leave over widen them, best-ranked first, by
+the whole chunks before and after each in its article (retrieval keeps one chunk
+per article, and a chunk saying "全市上下要…" needs the one before it, which names
+the decision; a small model shown it alone declines); the widened passage is what
+is numbered, cited and verified.  The system message (``prompts/answer_system.txt``) holds the
 rules, the answer's language (the question's; for a Chinese question over passages
 in the other script, theirs, with the question converted: `working_language`) and
 the grounding policy (``grounding_strict.txt`` or ``grounding_general.txt``, with
@@ -33,6 +37,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
+from index.store.view import IndexView
 from index.text.chunk import count_tokens, encoding
 from index.text.textnorm import to_simplified, to_traditional
 from prompts import message, template
@@ -51,13 +56,19 @@ NO_PASSAGES = "(none)"
 
 
 class AnswerPrompt:
-    def __init__(self, grounding: Grounding = "strict", context_tokens: int = 3000) -> None:
+    def __init__(
+        self,
+        grounding: Grounding = "strict",
+        context_tokens: int = 3000,
+        index: IndexView | None = None,
+    ) -> None:
         self.grounding = grounding
         self.context_tokens = context_tokens
+        self.index = index  # the articles whose neighbouring chunks widen passages
 
     def build(self, query: Query, hits: list[Hit]) -> tuple[list[BaseMessage], list[Citation]]:
         """The chat messages, and the passages they number as citable `Citation`s."""
-        packed = pack(hits, self.context_tokens)
+        packed = pack(hits, self.context_tokens, self.index)
         sources = [passage_citation(n, hit) for n, hit in enumerate(packed, 1)]
         blocks = [_passage_block(c, hit) for c, hit in zip(sources, packed, strict=True)]
         language = working_language(query.language, [hit.chunk.text for hit in packed])
@@ -90,19 +101,44 @@ def in_script(text: str, language: Language) -> str:
     return to_simplified(text) if language == "zh-Hans" else text
 
 
-def pack(hits: list[Hit], budget: int) -> list[Hit]:
-    """The leading hits whose passages fit ``budget`` tokens (at least the first, cut)."""
+def pack(hits: list[Hit], budget: int, index: IndexView | None = None) -> list[Hit]:
+    """The leading hits whose passages fit ``budget`` tokens (at least the first, cut),
+    widened with ``index``'s neighbouring chunks while the budget lasts."""
     packed: list[Hit] = []
     used = 0
     for hit in hits:
         cost = count_tokens(hit.chunk.text) + _HEADER_TOKENS
         if used + cost > budget:
             if not packed:
-                packed.append(_truncated(hit, budget - _HEADER_TOKENS))
+                return [_truncated(hit, budget - _HEADER_TOKENS)]
             break
         packed.append(hit)
         used += cost
-    return packed
+    return packed if index is None else _widened(packed, budget - used, index)
+
+
+def _widened(packed: list[Hit], spare: int, index: IndexView) -> list[Hit]:
+    """Each hit grown by the whole chunk before it, then the one after, best-ranked
+    first, while they fit ``spare`` tokens; no chunk is shown twice."""
+    shown = {hit.chunk.id for hit in packed}
+    out = []
+    for hit in packed:
+        chunks = index.doc_chunks[hit.chunk.doc_id]
+        at = next(i for i, c in enumerate(chunks) if c.id == hit.chunk.id)
+        first = last = at
+        for j in (at - 1, at + 1):
+            if 0 <= j < len(chunks) and chunks[j].id not in shown:
+                cost = count_tokens(chunks[j].text)
+                if cost <= spare:
+                    spare -= cost
+                    shown.add(chunks[j].id)
+                    first, last = min(first, j), max(last, j)
+        if (first, last) != (at, at):
+            start, end = chunks[first].start, chunks[last].end
+            text = index.texts[hit.chunk.doc_id][start:end]
+            hit = replace(hit, chunk=replace(hit.chunk, start=start, end=end, text=text))
+        out.append(hit)
+    return out
 
 
 def passage_citation(n: int, hit: Hit) -> Citation:
