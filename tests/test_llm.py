@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 
 import pytest
@@ -92,7 +93,7 @@ def test_spare_budget_widens_passages_by_their_neighbouring_chunks(make):
     index = service.index
     together = pack(all_hits, 100_000, index)  # two hits of an article share no chunk
     spans = sorted((h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in together)
-    assert all(a[0] != b[0] or a[2] <= b[1] for a, b in zip(spans, spans[1:]))
+    assert all(a[0] != b[0] or a[2] <= b[1] for a, b in itertools.pairwise(spans))
     hits = [
         h
         for i, h in enumerate(all_hits)
