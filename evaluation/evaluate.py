@@ -66,6 +66,7 @@ class QuestionResult:
     timings_ms: dict[str, float]
     evidence: tuple[float, float] = (0.0, 0.0)  # best cosine and keyword coverage in top_k
     short_f1: float = 0.0  # char F1 of the direct answer (the answer body when there is none)
+    match_undeclined: bool = False  # the match had the answer not been declined
     chunk_ranks: dict[int, int | None] = field(default_factory=dict)  # hybrid, per chunk size
 
 
@@ -161,7 +162,11 @@ def run(
         vectors = _vectors(service, question.question)
         all_vectors.append(vectors)
         ranks, evidence = _ranks(index, unfolded, service.config, vectors, question, dictionary)
-        outcome.results.append(_score(question, answer, ranks, evidence))
+        result = _score(question, answer, ranks, evidence)
+        result.match_undeclined = result.match or (
+            answer.declined and _undeclined_match(service, question, vectors)
+        )
+        outcome.results.append(result)
     outcome.unanswerable = _unanswerable(service, data.questions, unanswerable)
     for size in chunk_tokens:
         if size == settings.chunk_tokens:
@@ -280,6 +285,20 @@ def _score(
         if answer.declined
         else char_f1(short_answer(answer.text, intro), question.answers),
     )
+
+
+def _undeclined_match(
+    service: QAService, question: EvalQuestion, vectors: tuple[np.ndarray, np.ndarray | None]
+) -> bool:
+    """Whether the answer to a declined question would have matched: what declining costs."""
+    query = analyse(question.question, service.dictionary)
+    k = service.config.top_k
+    hits = retrieve(service.index, vectors[0], query, service.config, k, aux_vector=vectors[1])
+    if not hits:
+        return False
+    draft = service.generator.generate(query, hits)
+    body = answer_body(draft.text, message("extractive_intro", query.language))
+    return answer_match(body, question.answers, question.answer_groups)
 
 
 def _unanswerable(service: QAService, questions: list[EvalQuestion], n: int) -> list[Unanswerable]:

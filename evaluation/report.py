@@ -1,7 +1,8 @@
 """Evaluation results as figures: a summary dict, a Markdown report, JSON and PNG plots.
 
 ``summarise`` aggregates per set and per question language: hit@1/5/10 and
-MRR@10 under each retrieval ablation, answer match, character F1 (of the
+MRR@10 under each retrieval ablation, answer match (and what it would be had
+no answerable question been declined), character F1 (of the
 whole answer body, and of the short answer: the direct answer phrase an
 extractive answer leads with, else the body), citation
 precision, declines, latency percentiles per stage, the declining figures
@@ -84,6 +85,7 @@ def _group(results: list[QuestionResult]) -> dict[str, object]:
         "n": n,
         "retrieval": retrieval,
         "answer_match": _share(r.match for r in results),
+        "match_undeclined": _share(r.match_undeclined for r in results),
         "char_f1": round(statistics.fmean(r.f1 for r in results), 4) if n else 0.0,
         "short_f1": round(statistics.fmean(r.short_f1 for r in results), 4) if n else 0.0,
         "citation_precision": round(statistics.fmean(precisions), 4) if precisions else None,
@@ -184,15 +186,16 @@ def markdown(summary: dict) -> str:
         "",
         "## Answers",
         "",
-        "| scope | n | answer match | char F1 | short-answer char F1 | citation precision "
-        "| declined |",
-        "|---|---|---|---|---|---|---|",
+        "| scope | n | answer match | match, none declined | char F1 | short-answer char F1 "
+        "| citation precision | declined |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for scope, groups in (("set", summary["sets"]), ("language", summary["languages"])):
         for name, g in list(groups.items()) + ([("all", summary["all"])] if scope == "set" else []):
             cp = g["citation_precision"]
             lines.append(
-                f"| {scope}: {name} | {g['n']} | {g['answer_match']:.3f} | {g['char_f1']:.3f} | "
+                f"| {scope}: {name} | {g['n']} | {g['answer_match']:.3f} | "
+                f"{g['match_undeclined']:.3f} | {g['char_f1']:.3f} | "
                 f"{g['short_f1']:.3f} | {'-' if cp is None else f'{cp:.3f}'} | "
                 f"{g['declined']:.3f} |"
             )

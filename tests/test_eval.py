@@ -153,6 +153,8 @@ def test_smoke_evaluation_stays_above_floors(tmp_path, dictionary):
     assert langs["zh-Hant"]["retrieval"]["hybrid"]["hit@5"] >= 0.70
     assert langs["en"]["retrieval"]["hybrid"]["hit@5"] >= 0.35
     assert summary["all"]["answer_match"] >= 0.25
+    assert summary["all"]["match_undeclined"] >= summary["all"]["answer_match"]
+    assert all(r.match_undeclined or not r.match for r in run.results)
     assert summary["unanswerable"]["declined_unanswerable"] >= 0.2
 
 
