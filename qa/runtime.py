@@ -293,7 +293,9 @@ def _llm_parts(settings: Settings, chat_model: BaseChatModel, index: IndexView) 
     from qa.answering.llm import LLMGenerator, LLMRewriter
     from qa.answering.prompting import AnswerPrompt
 
-    prompt = AnswerPrompt(settings.grounding, settings.llm_context_tokens, index)
+    prompt = AnswerPrompt(
+        settings.grounding, settings.llm_context_tokens, index, settings.llm_widened_passages
+    )
     heuristic = HeuristicRewriter()
     rewriter: Rewriter = heuristic
     if settings.llm_rewrite:

@@ -229,6 +229,15 @@ class Settings(EmbedSettings, BackendSettings):
         description="Budget for the numbered passages in the prompt, in tiktoken cl100k "
         "tokens; passages are packed best-first until it is spent.",
     )
+    llm_widened_passages: int = Field(
+        1,
+        ge=0,
+        le=50,
+        description="How many of the best passages in the prompt are widened by the whole "
+        "chunks before and after them in their article, with the tokens the passages leave "
+        "over in QA_LLM_CONTEXT_TOKENS (a chunk often needs its neighbour to say what it is "
+        "about); 0 turns widening off. Each widened chunk costs time to first token on CPU.",
+    )
     llm_rewrite: bool = Field(
         True,
         description="Rewrite follow-up questions with the LLM (when one is configured); "

@@ -91,7 +91,7 @@ def test_spare_budget_widens_passages_by_their_neighbouring_chunks(make):
     service = make(scripted("unused"))
     _, all_hits, _ = hits_for(service)
     index = service.index
-    together = pack(all_hits, 100_000, index)  # two hits of an article share no chunk
+    together = pack(all_hits, 100_000, index, widened=50)  # two hits of an article share no chunk
     spans = sorted((h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in together)
     assert all(a[0] != b[0] or a[2] <= b[1] for a, b in itertools.pairwise(spans))
     hits = [
@@ -99,7 +99,7 @@ def test_spare_budget_widens_passages_by_their_neighbouring_chunks(make):
         for i, h in enumerate(all_hits)
         if h.chunk.doc_id not in {g.chunk.doc_id for g in all_hits[:i]}
     ]
-    wide = pack(hits, 100_000, index)
+    wide = pack(hits, 100_000, index, widened=len(hits))
     assert [h.chunk.id for h in wide] == [h.chunk.id for h in hits]
     for plain, grown in zip(hits, wide, strict=True):
         chunks = index.doc_chunks[plain.chunk.doc_id]
@@ -110,15 +110,21 @@ def test_spare_budget_widens_passages_by_their_neighbouring_chunks(make):
             grown.chunk.text == index.texts[plain.chunk.doc_id][grown.chunk.start : grown.chunk.end]
         )
     plain_cost = sum(count_tokens(h.chunk.text) + 48 for h in pack(hits, 100_000))
-    tight = pack(hits, plain_cost, index)
+    tight = pack(hits, plain_cost, index, widened=len(hits))
     assert [h.chunk.text for h in tight] == [h.chunk.text for h in hits]  # nothing to spare
     top = hits[0].chunk
     neighbours = index.doc_chunks[top.doc_id]
     one_more = next(c for c in neighbours if c.id != top.id and abs(c.number - top.number) == 1)
-    some = pack(hits, plain_cost + count_tokens(one_more.text), index)
+    some = pack(hits, plain_cost + count_tokens(one_more.text), index, widened=len(hits))
     assert some[0].chunk.text != top.text and top.text in some[0].chunk.text  # the best first
     assert [h.chunk.text for h in some[1:]] == [h.chunk.text for h in hits[1:]]
     _, sources = AnswerPrompt("strict", 100_000, index).build(hits_for(service)[0], hits)
+    default = pack(hits, 100_000, index)  # QA_LLM_WIDENED_PASSAGES: the best one only
+    assert default[0].chunk.text == wide[0].chunk.text
+    assert [h.chunk.text for h in default[1:]] == [h.chunk.text for h in hits[1:]]
+    assert [h.chunk.text for h in pack(hits, 100_000, index, widened=0)] == [
+        h.chunk.text for h in hits
+    ]
     assert (sources[0].passage_start, sources[0].passage_end) == (
         wide[0].chunk.start,
         wide[0].chunk.end,
@@ -378,3 +384,13 @@ def test_blank_llm_settings_mean_unset(monkeypatch):
     monkeypatch.setenv("QA_LLM_BASE_URL", " ")
     monkeypatch.setenv("QA_LLM_MODEL", "")
     assert Settings().llm_base_url is None and Settings().llm_model is None
+
+
+def test_qa_llm_widened_passages_reaches_the_prompt(make):
+    for widened, grows in ((0, False), (1, True)):
+        service = make(scripted("unused"), llm_widened_passages=widened)
+        query, hits, _ = hits_for(service)
+        _, sources = service.generator.prompt.build(query, hits)
+        assert (
+            sources[0].passage_end - sources[0].passage_start > len(hits[0].chunk.text)
+        ) is grows

@@ -4,8 +4,9 @@ Passages go in retrieval order, each fenced as a ``<passage n="…">`` …
 ``</passage>`` block holding ``[n] title (date, outlet)`` and its text
 (``prompts/passage.txt``), while they fit ``QA_LLM_CONTEXT_TOKENS`` (tiktoken
 cl100k, the chunker's own count); a first passage longer than the whole budget
-is cut to it.  Tokens the passages leave over widen them, best-ranked first, by
-the whole chunks before and after each in its article (retrieval keeps one chunk
+is cut to it.  Tokens the passages leave over widen the best ``widened`` of them
+(``QA_LLM_WIDENED_PASSAGES``, one by default: each chunk added costs time to first
+token on CPU) by the whole chunks before and after each in its article (retrieval keeps one chunk
 per article, and a chunk saying "全市上下要…" needs the one before it, which names
 the decision; a small model shown it alone declines); the widened passage is what
 is numbered, cited and verified.  The system message (``prompts/answer_system.txt``) holds the
@@ -61,14 +62,16 @@ class AnswerPrompt:
         grounding: Grounding = "strict",
         context_tokens: int = 3000,
         index: IndexView | None = None,
+        widened: int = 1,
     ) -> None:
         self.grounding = grounding
         self.context_tokens = context_tokens
         self.index = index  # the articles whose neighbouring chunks widen passages
+        self.widened = widened
 
     def build(self, query: Query, hits: list[Hit]) -> tuple[list[BaseMessage], list[Citation]]:
         """The chat messages, and the passages they number as citable `Citation`s."""
-        packed = pack(hits, self.context_tokens, self.index)
+        packed = pack(hits, self.context_tokens, self.index, self.widened)
         sources = [passage_citation(n, hit) for n, hit in enumerate(packed, 1)]
         blocks = [_passage_block(c, hit) for c, hit in zip(sources, packed, strict=True)]
         language = working_language(query.language, [hit.chunk.text for hit in packed])
@@ -101,9 +104,12 @@ def in_script(text: str, language: Language) -> str:
     return to_simplified(text) if language == "zh-Hans" else text
 
 
-def pack(hits: list[Hit], budget: int, index: IndexView | None = None) -> list[Hit]:
+def pack(
+    hits: list[Hit], budget: int, index: IndexView | None = None, widened: int = 1
+) -> list[Hit]:
     """The leading hits whose passages fit ``budget`` tokens (at least the first, cut),
-    widened with ``index``'s neighbouring chunks while the budget lasts."""
+    the best ``widened`` of them grown with ``index``'s neighbouring chunks while the
+    budget lasts."""
     packed: list[Hit] = []
     used = 0
     for hit in hits:
@@ -114,15 +120,17 @@ def pack(hits: list[Hit], budget: int, index: IndexView | None = None) -> list[H
             break
         packed.append(hit)
         used += cost
-    return packed if index is None else _widened(packed, budget - used, index)
+    if index is None or widened <= 0:
+        return packed
+    return _widened(packed, budget - used, index, widened)
 
 
-def _widened(packed: list[Hit], spare: int, index: IndexView) -> list[Hit]:
-    """Each hit grown by the whole chunk before it, then the one after, best-ranked
-    first, while they fit ``spare`` tokens; no chunk is shown twice."""
+def _widened(packed: list[Hit], spare: int, index: IndexView, widened: int) -> list[Hit]:
+    """The first ``widened`` hits grown by the whole chunk before each, then the one
+    after, best-ranked first, while they fit ``spare`` tokens; no chunk is shown twice."""
     shown = {hit.chunk.id for hit in packed}
     out = []
-    for hit in packed:
+    for hit in packed[:widened]:
         chunks = index.doc_chunks[hit.chunk.doc_id]
         at = next(i for i, c in enumerate(chunks) if c.id == hit.chunk.id)
         first = last = at
@@ -138,7 +146,7 @@ def _widened(packed: list[Hit], spare: int, index: IndexView) -> list[Hit]:
             text = index.texts[hit.chunk.doc_id][start:end]
             hit = replace(hit, chunk=replace(hit.chunk, start=start, end=end, text=text))
         out.append(hit)
-    return out
+    return out + packed[widened:]
 
 
 def passage_citation(n: int, hit: Hit) -> Citation:
