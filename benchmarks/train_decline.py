@@ -9,9 +9,11 @@ which is which.  Figures are out-of-fold (five folds grouped by question).
 The threshold of each group is the one with the best out-of-fold balanced
 accuracy among those that answer at least as many answerable questions as the
 old fixed thresholds did, less ``--recall-drop`` (3 points).  It prints both
-decisions' figures, then fits on every question and writes the model::
+decisions' figures, then fits on every question and writes the model; with
+``--plot`` it also draws each group's out-of-fold trade-off (answerable questions
+answered against unanswerable ones declined, over every threshold)::
 
-    python benchmarks/train_decline.py --data ../shared/eval --limit 300
+    python benchmarks/train_decline.py --data ../shared/eval --limit 300 --plot docs/eval/declining.png
 
 Leaves out: the retrieval it decides on (``qa.retrieval.retrieve``).
 """
@@ -52,6 +54,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "eval" / "cache")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--recall-drop", type=float, default=0.03)
+    parser.add_argument("--plot", type=Path, help="write the trade-off curves to this PNG")
     args = parser.parse_args()
     settings = Settings()
     embedder, aux = load_embedder(settings), load_aux_embedder(settings)
@@ -70,7 +73,12 @@ def main() -> None:
             values = inputs(hits)
             old = is_relevant(hits, query, config)
             rows[group(query)].append((number, [values[n] for n in USED], answerable, old))
-    models = {name: _fit(name, group_rows, args.recall_drop) for name, group_rows in rows.items()}
+    curves: dict[str, dict] = {}  # type: ignore[type-arg]
+    models = {
+        name: _fit(name, group_rows, args.recall_drop, curves) for name, group_rows in rows.items()
+    }
+    if args.plot:
+        _plot(curves, args.plot)
     body = {
         "models": models,
         "embedder": embedder.model_id,
@@ -82,7 +90,7 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-def _fit(name: str, rows: list, recall_drop: float) -> dict:  # type: ignore[type-arg]
+def _fit(name: str, rows: list, recall_drop: float, curves: dict) -> dict:  # type: ignore[type-arg]
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
     from sklearn.preprocessing import StandardScaler
@@ -105,6 +113,13 @@ def _fit(name: str, rows: list, recall_drop: float) -> dict:  # type: ignore[typ
             best = ((recall + declined) / 2, float(t))
     t = best[1]
     _print(name, f"calibrated, threshold {t:.2f}", (p[y] >= t).mean(), (p[~y] < t).mean())
+    grid = np.linspace(0, 1, 201)
+    curves[name] = {
+        "curve": ([(p[~y] < g).mean() for g in grid], [(p[y] >= g).mean() for g in grid]),
+        "fixed": ((~old[~y]).mean(), old[y].mean()),
+        "chosen": ((p[~y] < t).mean(), (p[y] >= t).mean()),
+        "n": int(len(set(groups.tolist()))),
+    }
     scaler = StandardScaler().fit(x)
     model = LogisticRegression(max_iter=5000).fit(scaler.transform(x), y)
     return {
@@ -115,6 +130,30 @@ def _fit(name: str, rows: list, recall_drop: float) -> dict:  # type: ignore[typ
         "intercept": round(float(model.intercept_[0]), 6),
         "threshold": round(t, 2),
     }
+
+
+def _plot(curves: dict, path: Path) -> None:  # type: ignore[type-arg]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    targets = {"zh": 0.85, "en": 0.80}  # issue 17: balanced accuracy
+    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 4.6))
+    for ax, (name, c) in zip(np.atleast_1d(axes), curves.items(), strict=True):
+        ax.plot(*c["curve"], label="calibrated, every threshold (out of fold)")
+        ax.plot(*c["fixed"], "s", color="grey", label="fixed thresholds")
+        ax.plot(*c["chosen"], "o", color="red", label="shipped threshold")
+        xs = np.linspace(0, 1, 50)
+        ax.plot(xs, 2 * targets[name] - xs, ":", color="green", label=f"balanced {targets[name]}")
+        ax.set(xlim=(0, 1), ylim=(0, 1.02), title=f"{name} ({c['n']} questions, twice each)")
+        ax.set(xlabel="unanswerable questions declined", ylabel="answerable questions answered")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
 
 
 def _print(name: str, label: str, answered: float, declined: float) -> None:
