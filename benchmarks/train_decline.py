@@ -13,7 +13,8 @@ decisions' figures, then fits on every question and writes the model; with
 ``--plot`` it also draws each group's out-of-fold trade-off (answerable questions
 answered against unanswerable ones declined, over every threshold)::
 
-    python benchmarks/train_decline.py --data ../shared/eval --limit 300 --plot docs/eval/declining.png
+    python benchmarks/train_decline.py --data ../shared/eval --limit 300 \
+        --plot docs/eval/declining.png
 
 Leaves out: the retrieval it decides on (``qa.retrieval.retrieve``).
 """
@@ -118,7 +119,7 @@ def _fit(name: str, rows: list, recall_drop: float, curves: dict) -> dict:  # ty
         "curve": ([(p[~y] < g).mean() for g in grid], [(p[y] >= g).mean() for g in grid]),
         "fixed": ((~old[~y]).mean(), old[y].mean()),
         "chosen": ((p[~y] < t).mean(), (p[y] >= t).mean()),
-        "n": int(len(set(groups.tolist()))),
+        "n": len(set(groups.tolist())),
     }
     scaler = StandardScaler().fit(x)
     model = LogisticRegression(max_iter=5000).fit(scaler.transform(x), y)
