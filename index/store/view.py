@@ -123,6 +123,8 @@ class IndexView(Protocol):
 
     def chunk_at(self, doc_id: str, offset: int) -> ChunkRecord: ...
 
+    def neighbours(self, chunk: ChunkRecord) -> tuple[ChunkRecord | None, ChunkRecord | None]: ...
+
     def sentences_between(self, doc_id: str, start: int, end: int) -> list[Span]: ...
 
 
@@ -144,6 +146,12 @@ class SpanLookup:
         chunks = self.doc_chunks[doc_id]
         i = bisect.bisect_right(chunks, offset, key=lambda c: c.start)
         return chunks[max(i - 1, 0)]
+
+    def neighbours(self, chunk: ChunkRecord) -> tuple[ChunkRecord | None, ChunkRecord | None]:
+        """The chunks just before and just after ``chunk`` in its article (None at an end)."""
+        chunks = self.doc_chunks[chunk.doc_id]
+        at = next(i for i, c in enumerate(chunks) if c.id == chunk.id)
+        return (chunks[at - 1] if at else None), (chunks[at + 1] if at + 1 < len(chunks) else None)
 
     def sentences_between(self, doc_id: str, start: int, end: int) -> list[Span]:
         """The document's whole sentences that overlap ``[start, end)``."""

@@ -167,9 +167,8 @@ class ExtractiveGenerator:
 
     def _window(self, hit: Hit) -> tuple[int, int]:
         """The hit's chunk widened by its neighbours: retrieval keeps one chunk per article."""
-        chunks = self.index.doc_chunks[hit.chunk.doc_id]
-        at = next(i for i, c in enumerate(chunks) if c.id == hit.chunk.id)
-        return chunks[max(at - 1, 0)].start, chunks[min(at + 1, len(chunks) - 1)].end
+        before, after = self.index.neighbours(hit.chunk)
+        return (before or hit.chunk).start, (after or hit.chunk).end
 
     def _follower(self, best: _Sentence, candidates: list[_Sentence]) -> _Sentence | None:
         """The article's next quotable sentence after ``best``, retrieved or not."""

@@ -131,18 +131,17 @@ def _widened(packed: list[Hit], spare: int, index: IndexView, widened: int) -> l
     shown = {hit.chunk.id for hit in packed}
     out = []
     for hit in packed[:widened]:
-        chunks = index.doc_chunks[hit.chunk.doc_id]
-        at = next(i for i, c in enumerate(chunks) if c.id == hit.chunk.id)
-        first = last = at
-        for j in (at - 1, at + 1):
-            if 0 <= j < len(chunks) and chunks[j].id not in shown:
-                cost = count_tokens(chunks[j].text)
+        taken = []
+        for chunk in index.neighbours(hit.chunk):
+            if chunk is not None and chunk.id not in shown:
+                cost = count_tokens(chunk.text)
                 if cost <= spare:
                     spare -= cost
-                    shown.add(chunks[j].id)
-                    first, last = min(first, j), max(last, j)
-        if (first, last) != (at, at):
-            start, end = chunks[first].start, chunks[last].end
+                    shown.add(chunk.id)
+                    taken.append(chunk)
+        if taken:
+            start = min(c.start for c in (hit.chunk, *taken))
+            end = max(c.end for c in (hit.chunk, *taken))
             text = index.texts[hit.chunk.doc_id][start:end]
             hit = replace(hit, chunk=replace(hit.chunk, start=start, end=end, text=text))
         out.append(hit)
